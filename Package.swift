@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The target graph is the architecture: C shims at the bottom, pure-Swift imaging and protocol
+// types above them, the overlay renderer on top of those, and a thin `herdlens` executable last.
+// Imports only point down. See docs/architecture.md.
+let package = Package(
+    name: "HerdLens",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "herdlens", targets: ["herdlens"]),
+        .library(name: "HerdImaging", targets: ["HerdImaging"]),
+        .library(name: "HerdCodecs", targets: ["HerdCodecs"]),
+        .library(name: "HerdText", targets: ["HerdText"]),
+        .library(name: "HerdProtocol", targets: ["HerdProtocol"]),
+        .library(name: "HerdOverlay", targets: ["HerdOverlay"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries (Debian: libjpeg62-turbo-dev, libpng-dev, libfreetype-dev).
+        .systemLibrary(name: "CJPEGLib", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CPNGLib", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CFreeTypeLib", pkgConfig: "freetype2", providers: [.apt(["libfreetype-dev"])]),
+
+        // C shims: every symbol prefixed, setjmp/longjmp never leaves the .c file.
+        .target(name: "CHerdJPEG", dependencies: ["CJPEGLib"], cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "CHerdPNG", dependencies: ["CPNGLib"]),
+        .target(name: "CHerdFreeType", dependencies: ["CFreeTypeLib"]),
+
+        .target(name: "HerdImaging"),
+        .target(name: "HerdCodecs", dependencies: ["HerdImaging", "CHerdJPEG", "CHerdPNG"]),
+        .target(name: "HerdText", dependencies: ["HerdImaging", "CHerdFreeType"]),
+        .target(name: "HerdProtocol"),
+        .target(name: "HerdOverlay", dependencies: ["HerdImaging", "HerdCodecs", "HerdText", "HerdProtocol"]),
+
+        .executableTarget(
+            name: "herdlens",
+            dependencies: [
+                "HerdOverlay", "HerdCodecs", "HerdProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .target(name: "HerdTesting", dependencies: ["HerdImaging", "HerdCodecs"], path: "Tests/HerdTesting"),
+        .testTarget(name: "HerdImagingTests", dependencies: ["HerdImaging", "HerdTesting"]),
+        .testTarget(name: "HerdCodecsTests", dependencies: ["HerdCodecs", "HerdTesting"]),
+        .testTarget(name: "HerdTextTests", dependencies: ["HerdText", "HerdTesting"]),
+        .testTarget(name: "HerdProtocolTests", dependencies: ["HerdProtocol", "HerdTesting"]),
+        .testTarget(name: "HerdOverlayTests", dependencies: ["HerdOverlay", "HerdTesting"]),
+        .testTarget(name: "HerdlensTests", dependencies: ["HerdTesting", "HerdCodecs", "herdlens"]),
+    ]
+)
