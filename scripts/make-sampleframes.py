@@ -93,7 +93,7 @@ def annotations(width, height, boxes, seq, name):
     items.append({"kind": "arrow", "from": [0.6 * width, 0.5 * height], "to": [0.75 * width, 0.5 * height], "label": "to truck"})
     items.append({"kind": "hud", "position": "top", "entries": [
         {"key": "Consignment", "value": "HK-2026-11-20-0042"}, {"key": "Plate", "value": "粤B·12345"},
-        {"key": "Count", "value": f"{len(boxes)} / 100"}, {"key": "Temp", "value": "21.4 °C"}, {"key": "Seal", "value": "locked"}]})
+        {"key": "Count", "value": f"{len(boxes)} / 100"}, {"key": "Temp", "value": "21.4 °C"}, {"key": "Seal", "value": "open" if "night" in name else "locked"}]})
     if "night" in name:
         items.append({"kind": "alert", "severity": "critical", "code": "seal.open", "message": "E-lock seal EL-88213 reported OPEN"})
     return {"version": 1, "frame": {"width": width, "height": height}, "items": [{k: (round(v, 1) if isinstance(v, float) else v) for k, v in it.items()} for it in items]}

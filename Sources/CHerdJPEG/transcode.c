@@ -145,7 +145,9 @@ int herdjpeg_transcoder_read(herdjpeg_transcoder *t, const uint8_t *data, size_t
     }
     for (int ci = 0; ci < t->src.num_components; ci++) {
         jpeg_component_info *c = &t->src.comp_info[ci];
-        if (t->src.max_h_samp_factor % c->h_samp_factor || t->src.max_v_samp_factor % c->v_samp_factor) {
+        int sx = t->src.max_h_samp_factor / c->h_samp_factor, sy = t->src.max_v_samp_factor / c->v_samp_factor;
+        int aligned = (sx == 1 || sx == 2 || sx == 4) && (sy == 1 || sy == 2 || sy == 4);
+        if (t->src.max_h_samp_factor % c->h_samp_factor || t->src.max_v_samp_factor % c->v_samp_factor || !aligned) {
             herdjpeg_set_message(&t->err, HERDJPEG_ERR_UNSUPPORTED, "coefficient path needs integral subsampling");
             longjmp(t->err.jump, 1);
         }
@@ -159,14 +161,21 @@ int herdjpeg_transcoder_read(herdjpeg_transcoder *t, const uint8_t *data, size_t
 
 // Overlay of one block for one component, level-shifted: out = ov[k] + (1 - a[k]) * x[k].
 // Returns 0 when the layer is fully transparent over the block.
-static int herdjpeg_sample_overlay(const uint8_t *layer, size_t stride, int width, int height, int x0, int y0,
-                                   int sx, int sy, int component, float *ov, float *a) {
+// Only tiles flagged in `mask` hold this frame's overlay; any other tile of the layer holds stale data
+// from earlier frames and reads as transparent.
+static int herdjpeg_sample_overlay(const uint8_t *layer, size_t stride, const uint8_t *mask, int tiles_x, int width,
+                                   int height, int x0, int y0, int sx, int sy, int component, float *ov, float *a) {
     int any = 0;
     float inv = 1.0f / (float)(sx * sy);
     for (int v = 0; v < 8; v++) {
         for (int u = 0; u < 8; u++) {
             int px = x0 + u * sx, py = y0 + v * sy;
             uint32_t r = 0, g = 0, b = 0, al = 0;
+            if (px >= width || py >= height || !mask[(size_t)(py >> 3) * tiles_x + (px >> 3)]) {
+                a[v * 8 + u] = 0.0f;
+                ov[v * 8 + u] = 0.0f;
+                continue;
+            }
             for (int dy = 0; dy < sy; dy++) {
                 int yy = py + dy;
                 if (yy >= height) break;
@@ -241,7 +250,7 @@ int herdjpeg_transcoder_apply_overlay(herdjpeg_transcoder *t, const uint8_t *lay
                 int x0 = (int)bx * bw;
                 if (x0 >= width) break;
                 if (!herdjpeg_tiles_dirty(tile_mask, tiles_x, tiles_y, x0, y0, bw, bh) ||
-                    !herdjpeg_sample_overlay(layer, stride, width, height, x0, y0, sx, sy, ci, ov, a)) {
+                    !herdjpeg_sample_overlay(layer, stride, tile_mask, tiles_x, width, height, x0, y0, sx, sy, ci, ov, a)) {
                     t->stats[0]++;
                     continue;
                 }

@@ -21,6 +21,18 @@ public final class JPEGOverlayTranscoder {
 
     private let handle: OpaquePointer
     public var limits: DecodeLimits
+    /// Time spent in each phase of the last successful `compose`.
+    public struct PhaseTimes: Sendable, Hashable {
+        /// Entropy-decoding the coefficients.
+        public var read: Duration
+        /// Blending the overlay into touched blocks.
+        public var blend: Duration
+        /// Entropy-encoding the result.
+        public var write: Duration
+    }
+
+    /// Phase times of the last successful `compose`.
+    public private(set) var lastTimes = PhaseTimes(read: .zero, blend: .zero, write: .zero)
     /// Block statistics of the last successful `compose`.
     public private(set) var lastCounts = BlockCounts(untouched: 0, coefficientBlend: 0, retransformed: 0)
 
@@ -45,6 +57,8 @@ public final class JPEGOverlayTranscoder {
         try limits.check(byteCount: jpeg.count)
         guard ImageFormat.detect(jpeg) == .jpeg else { throw .unknownFormat("data does not start with a JPEG SOI marker") }
         let limits = self.limits
+        let clock = ContinuousClock()
+        var marks = [clock.now]
         let result: Result<[UInt8], CodecError> = jpeg.withUnsafeBytes { raw in
             var info = herdjpeg_info()
             var rc = herdjpeg_transcoder_read(handle, raw.bindMemory(to: UInt8.self).baseAddress, raw.count, &info)
@@ -62,12 +76,14 @@ public final class JPEGOverlayTranscoder {
                 return .failure(
                     .invalidArgument("canvas \(canvas.width)x\(canvas.height) does not match image \(info.width)x\(info.height)"))
             }
+            marks.append(clock.now)
             if !canvas.isEmpty {
                 rc = canvas.withLayer { layer, stride, mask in
                     herdjpeg_transcoder_apply_overlay(handle, layer, stride, mask, Int32(canvas.tilesX), Int32(canvas.tilesY))
                 }
                 guard rc == 0 else { return .failure(.fromShim(rc, message)) }
             }
+            marks.append(clock.now)
             rc = herdjpeg_transcoder_write(handle, optimizeCoding ? 1 : 0)
             guard rc == 0 else { return .failure(.fromShim(rc, message)) }
             var length = 0
@@ -75,6 +91,8 @@ public final class JPEGOverlayTranscoder {
             return .success(Array(UnsafeBufferPointer(start: output, count: length)))
         }
         let bytes = try result.get()
+        marks.append(clock.now)
+        lastTimes = PhaseTimes(read: marks[1] - marks[0], blend: marks[2] - marks[1], write: marks[3] - marks[2])
         var counts: (Int64, Int64, Int64) = (0, 0, 0)
         withUnsafeMutablePointer(to: &counts) {
             $0.withMemoryRebound(to: Int64.self, capacity: 3) { herdjpeg_transcoder_stats(handle, $0) }

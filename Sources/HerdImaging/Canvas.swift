@@ -29,6 +29,7 @@ public final class Canvas {
         self.tilesX = (width + 7) / 8
         self.tilesY = (height + 7) / 8
         pixels = .allocate(capacity: width * height * 4)
+        pixels.initialize(repeating: 0, count: width * height * 4)
         tileMask = .allocate(capacity: tilesX * tilesY)
         tileMask.initialize(repeating: 0, count: tilesX * tilesY)
         touchedTiles.reserveCapacity(tilesX * tilesY)

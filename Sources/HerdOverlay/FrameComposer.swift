@@ -1,0 +1,110 @@
+import HerdCodecs
+import HerdImaging
+import HerdProtocol
+
+/// Decode, annotate, compose, encode: one frame in, one annotated frame out.
+///
+/// JPEG to JPEG without an explicit quality takes the coefficient path (`JPEGOverlayTranscoder`): no
+/// pixel decode or encode, and every block the overlay leaves alone is bit-exact. Anything else
+/// (PNG, a requested quality, EXIF rotation, CMYK) decodes to RGB, composites and encodes.
+/// Codecs, canvas and glyph cache are reused across frames, so memory stays flat in batch mode.
+/// Not thread-safe: one composer per worker.
+public final class FrameComposer {
+    public let renderer: OverlayRenderer
+    private let decoder: ImageDecoder
+    private let jpegEncoder: JPEGEncoder
+    private let pngEncoder: PNGEncoder
+    private let transcoder: JPEGOverlayTranscoder
+    private var canvas: Canvas?
+    private let clock = ContinuousClock()
+
+    public init(renderer: OverlayRenderer, limits: DecodeLimits = .default) throws {
+        self.renderer = renderer
+        decoder = try ImageDecoder(limits: limits)
+        jpegEncoder = try JPEGEncoder()
+        pngEncoder = try PNGEncoder()
+        transcoder = try JPEGOverlayTranscoder(limits: limits)
+    }
+
+    /// Block statistics of the last coefficient-path frame.
+    public var lastBlockCounts: JPEGOverlayTranscoder.BlockCounts { transcoder.lastCounts }
+
+    private func canvas(width: Int, height: Int) throws -> Canvas {
+        if let canvas, canvas.width == width, canvas.height == height {
+            canvas.clear()
+            return canvas
+        }
+        let fresh = try Canvas(width: width, height: height)
+        canvas = fresh
+        return fresh
+    }
+
+    /// Renders `annotations` over `input` (JPEG or PNG bytes). Throws `CodecError` for a bad image.
+    public func compose(_ input: [UInt8], annotations: AnnotationSet?, options: ComposeOptions = ComposeOptions())
+        throws -> (bytes: [UInt8], report: ComposeReport)
+    {
+        let format = try ImageDecoder.format(of: input)
+        if format == .jpeg, options.outputFormat == .jpeg, options.quality == nil, options.allowCoefficientPath {
+            let info = try decoder.jpeg.readInfo(input)
+            if transcoder.canCompose(info) {
+                do {
+                    return try composeCoefficients(input, info: info, annotations: annotations)
+                } catch let error as CodecError where error == .unsupported() {
+                    // A layout the coefficient path cannot take: fall through to pixels.
+                }
+            }
+        }
+        return try composePixels(input, annotations: annotations, options: options)
+    }
+
+    private func drawOverlay(_ annotations: AnnotationSet?, on canvas: Canvas, report: inout ComposeReport) throws {
+        guard let annotations else { return }
+        var start = clock.now
+        try renderer.render(annotations, on: canvas, parts: .shapes)
+        report.draw = clock.now - start
+        start = clock.now
+        try renderer.render(annotations, on: canvas, parts: .text)
+        report.text = clock.now - start
+        report.touchedTiles = canvas.touchedTileCount
+    }
+
+    private func composeCoefficients(_ input: [UInt8], info: ImageInfo, annotations: AnnotationSet?) throws
+        -> (bytes: [UInt8], report: ComposeReport)
+    {
+        var report = ComposeReport(path: .coefficients, width: info.width, height: info.height)
+        let canvas = try canvas(width: info.width, height: info.height)
+        try drawOverlay(annotations, on: canvas, report: &report)
+        let bytes = try transcoder.compose(input, canvas: canvas)
+        let times = transcoder.lastTimes
+        report.decode = times.read
+        report.composite = times.blend
+        report.encode = times.write
+        return (bytes, report)
+    }
+
+    private func composePixels(_ input: [UInt8], annotations: AnnotationSet?, options: ComposeOptions) throws
+        -> (bytes: [UInt8], report: ComposeReport)
+    {
+        var start = clock.now
+        let wantsAlpha = options.outputFormat == .png
+        var image = try decoder.decode(input, as: wantsAlpha ? nil : .rgb)
+        var report = ComposeReport(path: .pixels, width: image.width, height: image.height)
+        report.decode = clock.now - start
+        let canvas = try canvas(width: image.width, height: image.height)
+        try drawOverlay(annotations, on: canvas, report: &report)
+        start = clock.now
+        try canvas.composite(onto: &image)
+        report.composite = clock.now - start
+        start = clock.now
+        let bytes: [UInt8]
+        switch options.outputFormat {
+        case .jpeg:
+            bytes = try jpegEncoder.encode(
+                image, quality: options.quality ?? ComposeOptions.defaultQuality, subsampling: options.subsampling)
+        case .png:
+            bytes = try pngEncoder.encode(image)
+        }
+        report.encode = clock.now - start
+        return (bytes, report)
+    }
+}

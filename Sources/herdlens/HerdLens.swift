@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `herdlens`: the HerdLens command line. Subcommands stay thin; the work lives in the libraries.
+@main
+struct HerdLens: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "herdlens",
+        abstract: "Remote video supervision of livestock: annotate, compose and stream camera frames.",
+        subcommands: [ComposeCommand.self]
+    )
+}
