@@ -27,64 +27,151 @@ struct herdjpeg_transcoder {
     int64_t stats[3];
 };
 
-// Orthonormal 8-point DCT-II basis; JPEG's 2-D DCT is exactly C f C^T with this matrix.
-static float herdjpeg_basis[8][8];
-static pthread_once_t herdjpeg_basis_once = PTHREAD_ONCE_INIT;
+// Fast separable DCTs after Arai, Agui and Nakajima (the factorisation libjpeg's float DCTs use):
+// 5 multiplies and 29 additions per 8 points. Both leave a per-frequency scale on the coefficients,
+// which herdjpeg_fill_scales measures once against the orthonormal DCT (JPEG's DCT is exactly the
+// orthonormal 2-D DCT-II) and folds into the quantization step, so nothing hangs on remembered constants.
+static float herdjpeg_basis[8][8];    // orthonormal DCT-II rows, for calibration
+static float herdjpeg_fdct_scale[64];  // true coefficient = fast FDCT output * scale
+static float herdjpeg_idct_scale[64];  // fast IDCT input = true coefficient * scale
+static pthread_once_t herdjpeg_tables_once = PTHREAD_ONCE_INIT;
 
-static void herdjpeg_fill_basis(void) {
+static inline void herdjpeg_fdct8(float *d, int step) {
+    float tmp0 = d[0] + d[7 * step], tmp7 = d[0] - d[7 * step];
+    float tmp1 = d[step] + d[6 * step], tmp6 = d[step] - d[6 * step];
+    float tmp2 = d[2 * step] + d[5 * step], tmp5 = d[2 * step] - d[5 * step];
+    float tmp3 = d[3 * step] + d[4 * step], tmp4 = d[3 * step] - d[4 * step];
+    float tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
+    d[0] = tmp10 + tmp11;
+    d[4 * step] = tmp10 - tmp11;
+    float z1 = (tmp12 + tmp13) * 0.707106781f;
+    d[2 * step] = tmp13 + z1;
+    d[6 * step] = tmp13 - z1;
+    tmp10 = tmp4 + tmp5;
+    tmp11 = tmp5 + tmp6;
+    tmp12 = tmp6 + tmp7;
+    float z5 = (tmp10 - tmp12) * 0.382683433f;
+    float z2 = 0.541196100f * tmp10 + z5;
+    float z4 = 1.306562965f * tmp12 + z5;
+    float z3 = tmp11 * 0.707106781f;
+    float z11 = tmp7 + z3, z13 = tmp7 - z3;
+    d[5 * step] = z13 + z2;
+    d[3 * step] = z13 - z2;
+    d[step] = z11 + z4;
+    d[7 * step] = z11 - z4;
+}
+
+static inline void herdjpeg_idct8(float *d, int step) {
+    float tmp0 = d[0], tmp1 = d[2 * step], tmp2 = d[4 * step], tmp3 = d[6 * step];
+    float tmp10 = tmp0 + tmp2, tmp11 = tmp0 - tmp2;
+    float tmp13 = tmp1 + tmp3, tmp12 = (tmp1 - tmp3) * 1.414213562f - tmp13;
+    tmp0 = tmp10 + tmp13;
+    tmp3 = tmp10 - tmp13;
+    tmp1 = tmp11 + tmp12;
+    tmp2 = tmp11 - tmp12;
+    float tmp4 = d[step], tmp5 = d[3 * step], tmp6 = d[5 * step], tmp7 = d[7 * step];
+    float z13 = tmp6 + tmp5, z10 = tmp6 - tmp5, z11 = tmp4 + tmp7, z12 = tmp4 - tmp7;
+    tmp7 = z11 + z13;
+    tmp11 = (z11 - z13) * 1.414213562f;
+    float z5 = (z10 + z12) * 1.847759065f;
+    tmp10 = 1.082392200f * z12 - z5;
+    tmp12 = -2.613125930f * z10 + z5;
+    tmp6 = tmp12 - tmp7;
+    tmp5 = tmp11 - tmp6;
+    tmp4 = tmp10 + tmp5;
+    d[0] = tmp0 + tmp7;
+    d[7 * step] = tmp0 - tmp7;
+    d[step] = tmp1 + tmp6;
+    d[6 * step] = tmp1 - tmp6;
+    d[2 * step] = tmp2 + tmp5;
+    d[5 * step] = tmp2 - tmp5;
+    d[4 * step] = tmp3 + tmp4;
+    d[3 * step] = tmp3 - tmp4;
+}
+
+// In place: samples (row-major) -> scaled coefficients (natural order).
+static void herdjpeg_fdct_fast(float *b) {
+    for (int r = 0; r < 8; r++) herdjpeg_fdct8(b + r * 8, 1);
+    for (int c = 0; c < 8; c++) herdjpeg_fdct8(b + c, 8);
+}
+
+// In place: scaled coefficients -> samples.
+static void herdjpeg_idct_fast(float *b) {
+    for (int c = 0; c < 8; c++) herdjpeg_idct8(b + c, 8);
+    for (int r = 0; r < 8; r++) herdjpeg_idct8(b + r * 8, 1);
+}
+
+static void herdjpeg_fill_tables(void) {
     for (int u = 0; u < 8; u++) {
         double alpha = u == 0 ? sqrt(1.0 / 8.0) : sqrt(2.0 / 8.0);
         for (int x = 0; x < 8; x++) herdjpeg_basis[u][x] = (float)(alpha * cos((2.0 * x + 1.0) * u * M_PI / 16.0));
     }
-}
-
-static void herdjpeg_init_basis(void) { pthread_once(&herdjpeg_basis_once, herdjpeg_fill_basis); }
-
-// f: 8x8 level-shifted samples, row-major. F: coefficients, natural order (row = vertical frequency).
-static void herdjpeg_fdct(const float *f, float *F) {
-    float t[64];
-    for (int y = 0; y < 8; y++) {
-        float *row = t + y * 8;
-        for (int u = 0; u < 8; u++) row[u] = 0;
-        for (int x = 0; x < 8; x++) {
-            float s = f[y * 8 + x];
-            for (int u = 0; u < 8; u++) row[u] += s * herdjpeg_basis[u][x];
-        }
+    // 1-D scales: fast FDCT of basis row u yields f_u at index u; fast IDCT of e_u yields g_u * row u.
+    double f[8], g[8];
+    for (int u = 0; u < 8; u++) {
+        float v[8];
+        for (int x = 0; x < 8; x++) v[x] = herdjpeg_basis[u][x];
+        herdjpeg_fdct8(v, 1);
+        f[u] = v[u];
+        float e[8] = {0};
+        e[u] = 1.0f;
+        herdjpeg_idct8(e, 1);
+        double dot = 0;
+        for (int x = 0; x < 8; x++) dot += e[x] * herdjpeg_basis[u][x];
+        g[u] = dot;
     }
     for (int v = 0; v < 8; v++) {
-        float *out = F + v * 8;
-        for (int u = 0; u < 8; u++) out[u] = 0;
-        for (int y = 0; y < 8; y++) {
-            float c = herdjpeg_basis[v][y];
-            for (int u = 0; u < 8; u++) out[u] += c * t[y * 8 + u];
-        }
-    }
-}
-
-static void herdjpeg_idct(const float *F, float *f) {
-    float t[64];
-    for (int y = 0; y < 8; y++) {
-        float *row = t + y * 8;
-        for (int u = 0; u < 8; u++) row[u] = 0;
-        for (int v = 0; v < 8; v++) {
-            float c = herdjpeg_basis[v][y];
-            for (int u = 0; u < 8; u++) row[u] += c * F[v * 8 + u];
-        }
-    }
-    for (int y = 0; y < 8; y++) {
-        float *out = f + y * 8;
-        for (int x = 0; x < 8; x++) out[x] = 0;
         for (int u = 0; u < 8; u++) {
-            float s = t[y * 8 + u];
-            for (int x = 0; x < 8; x++) out[x] += s * herdjpeg_basis[u][x];
+            herdjpeg_fdct_scale[v * 8 + u] = (float)(1.0 / (f[v] * f[u]));
+            herdjpeg_idct_scale[v * 8 + u] = (float)(1.0 / (g[v] * g[u]));
         }
     }
 }
 
-static JCOEF herdjpeg_quantize(float value, int q) {
-    float r = roundf(value / (float)q);
-    if (r > 32767.0f) r = 32767.0f;
-    if (r < -32767.0f) r = -32767.0f;
+static void herdjpeg_init_basis(void) { pthread_once(&herdjpeg_tables_once, herdjpeg_fill_tables); }
+
+// Reference orthonormal transforms, used by herdjpeg_self_test.
+static void herdjpeg_fdct_reference(const float *f, float *F) {
+    for (int v = 0; v < 8; v++)
+        for (int u = 0; u < 8; u++) {
+            double s = 0;
+            for (int y = 0; y < 8; y++)
+                for (int x = 0; x < 8; x++) s += (double)f[y * 8 + x] * herdjpeg_basis[v][y] * herdjpeg_basis[u][x];
+            F[v * 8 + u] = (float)s;
+        }
+}
+
+double herdjpeg_dct_self_test(void) {
+    herdjpeg_init_basis();
+    double worst = 0;
+    unsigned seed = 12345;
+    for (int trial = 0; trial < 64; trial++) {
+        float f[64], F[64], fast[64];
+        for (int k = 0; k < 64; k++) {
+            seed = seed * 1103515245u + 12345u;
+            f[k] = (float)((seed >> 16) % 256) - 128.0f;
+            fast[k] = f[k];
+        }
+        herdjpeg_fdct_reference(f, F);
+        herdjpeg_fdct_fast(fast);
+        for (int k = 0; k < 64; k++) {
+            double d = fabs(fast[k] * herdjpeg_fdct_scale[k] - F[k]);
+            if (d > worst) worst = d;
+        }
+        for (int k = 0; k < 64; k++) fast[k] = F[k] * herdjpeg_idct_scale[k];
+        herdjpeg_idct_fast(fast);
+        for (int k = 0; k < 64; k++) {
+            double d = fabs(fast[k] - f[k]);
+            if (d > worst) worst = d;
+        }
+    }
+    return worst;
+}
+
+static inline JCOEF herdjpeg_quantize(float value) {
+    long r = (long)(value + (value >= 0.0f ? 0.5f : -0.5f)); // inline cvttss2si, no libm call
+    if (r > 32767) r = 32767;
+    if (r < -32767) r = -32767;
     return (JCOEF)r;
 }
 
@@ -159,47 +246,133 @@ int herdjpeg_transcoder_read(herdjpeg_transcoder *t, const uint8_t *data, size_t
     return HERDJPEG_OK;
 }
 
-// Overlay of one block for one component, level-shifted: out = ov[k] + (1 - a[k]) * x[k].
-// Returns 0 when the layer is fully transparent over the block.
+static const float herdjpeg_to_ycc[3][3] = {
+    {0.299f, 0.587f, 0.114f},
+    {-0.168736f, -0.331264f, 0.5f},
+    {0.5f, -0.418688f, -0.081312f},
+};
+
+// Level-shifted overlay sample of one premultiplied RGBA sum over n pixels: out = ov + (1 - a) * x.
+static inline void herdjpeg_overlay_value(int component, uint32_t r, uint32_t g, uint32_t b, uint32_t al, float inv,
+                                          float *ov, float *a) {
+    const float *m = herdjpeg_to_ycc[component];
+    float fa = (float)al * inv * (1.0f / 255.0f);
+    *a = fa;
+    *ov = (m[0] * (float)r + m[1] * (float)g + m[2] * (float)b) * inv - (component == 0 ? 128.0f * fa : 0.0f);
+}
+
+// The block's overlay when it is one premultiplied colour over every pixel (all its tiles drawn and
+// equal); returns 1 and sets *pixel, else 0. Compares 32-bit words, no float work.
+static int herdjpeg_uniform_pixel(const uint8_t *layer, size_t stride, const uint8_t *mask, int tiles_x, int width,
+                                  int height, int x0, int y0, int bw, int bh, uint32_t *pixel) {
+    if (x0 + bw > width || y0 + bh > height) return 0;
+    for (int ty = y0 >> 3; ty < (y0 + bh) >> 3; ty++)
+        for (int tx = x0 >> 3; tx < (x0 + bw) >> 3; tx++)
+            if (!mask[(size_t)ty * tiles_x + tx]) return 0;
+    uint32_t first;
+    memcpy(&first, layer + (size_t)y0 * stride + (size_t)x0 * 4, 4);
+    for (int y = 0; y < bh; y++) {
+        const uint8_t *row = layer + (size_t)(y0 + y) * stride + (size_t)x0 * 4;
+        uint32_t diff = 0;
+        for (int x = 0; x < bw; x++) {
+            uint32_t v;
+            memcpy(&v, row + 4 * x, 4);
+            diff |= v ^ first;
+        }
+        if (diff) return 0;
+    }
+    *pixel = first;
+    return 1;
+}
+
+// Overlay of one block, level-shifted: out = ov[c][k] + (1 - a[k]) * x[k], for `ncomp` components that
+// share the block's sampling (luma alone, or Cb and Cr together: one pass over the layer serves both).
 // Only tiles flagged in `mask` hold this frame's overlay; any other tile of the layer holds stale data
-// from earlier frames and reads as transparent.
+// from earlier frames and reads as transparent. Returns 0 when the layer is transparent over the block.
 static int herdjpeg_sample_overlay(const uint8_t *layer, size_t stride, const uint8_t *mask, int tiles_x, int width,
-                                   int height, int x0, int y0, int sx, int sy, int component, float *ov, float *a) {
-    int any = 0;
-    float inv = 1.0f / (float)(sx * sy);
-    for (int v = 0; v < 8; v++) {
-        for (int u = 0; u < 8; u++) {
-            int px = x0 + u * sx, py = y0 + v * sy;
-            uint32_t r = 0, g = 0, b = 0, al = 0;
-            if (px >= width || py >= height || !mask[(size_t)(py >> 3) * tiles_x + (px >> 3)]) {
-                a[v * 8 + u] = 0.0f;
-                ov[v * 8 + u] = 0.0f;
-                continue;
-            }
-            for (int dy = 0; dy < sy; dy++) {
-                int yy = py + dy;
-                if (yy >= height) break;
-                const uint8_t *p = layer + (size_t)yy * stride + (size_t)px * 4;
-                for (int dx = 0; dx < sx && px + dx < width; dx++, p += 4) {
-                    r += p[0];
-                    g += p[1];
-                    b += p[2];
-                    al += p[3];
+                                   int height, int x0, int y0, int sx, int sy, int first_component, int ncomp,
+                                   float ov[][64], float *a) {
+    const float inv = 1.0f / (float)(sx * sy);
+    const float inva = inv * (1.0f / 255.0f);
+    const int inside = x0 + 8 * sx <= width && y0 + 8 * sy <= height;
+    uint32_t any = 0;
+    // Each 8x8 tile of the layer covers (8/sx) x (8/sy) samples of the block.
+    const int su = 8 / sx, sv = 8 / sy;
+    for (int tv = 0; tv < sy; tv++) {
+        for (int tu = 0; tu < sx; tu++) {
+            int tile_x = (x0 >> 3) + tu, tile_y = (y0 >> 3) + tv;
+            int clean = tile_x >= tiles_x || (tile_y << 3) >= height || !mask[(size_t)tile_y * tiles_x + tile_x];
+            for (int v = tv * sv; v < (tv + 1) * sv; v++) {
+                int py = y0 + v * sy;
+                for (int u = tu * su; u < (tu + 1) * su; u++) {
+                    int px = x0 + u * sx, k = v * 8 + u;
+                    uint32_t r = 0, g = 0, b = 0, al = 0;
+                    if (!clean) {
+                        if (inside) {
+                            for (int dy = 0; dy < sy; dy++) {
+                                const uint8_t *p = layer + (size_t)(py + dy) * stride + (size_t)px * 4;
+                                for (int dx = 0; dx < sx; dx++, p += 4) {
+                                    r += p[0];
+                                    g += p[1];
+                                    b += p[2];
+                                    al += p[3];
+                                }
+                            }
+                        } else {
+                            for (int dy = 0; dy < sy && py + dy < height; dy++) {
+                                const uint8_t *p = layer + (size_t)(py + dy) * stride + (size_t)px * 4;
+                                for (int dx = 0; dx < sx && px + dx < width; dx++, p += 4) {
+                                    r += p[0];
+                                    g += p[1];
+                                    b += p[2];
+                                    al += p[3];
+                                }
+                            }
+                        }
+                    }
+                    any |= al;
+                    float fa = (float)al * inva;
+                    float fr = (float)r * inv, fg = (float)g * inv, fb = (float)b * inv;
+                    a[k] = fa;
+                    for (int c = 0; c < ncomp; c++) {
+                        const float *m = herdjpeg_to_ycc[first_component + c];
+                        ov[c][k] = m[0] * fr + m[1] * fg + m[2] * fb - (first_component + c == 0 ? 128.0f * fa : 0.0f);
+                    }
                 }
-            }
-            float fr = (float)r * inv, fg = (float)g * inv, fb = (float)b * inv;
-            float fa = (float)al * inv * (1.0f / 255.0f);
-            int k = v * 8 + u;
-            a[k] = fa;
-            if (al) any = 1;
-            switch (component) {
-            case 0: ov[k] = 0.299f * fr + 0.587f * fg + 0.114f * fb - 128.0f * fa; break;
-            case 1: ov[k] = -0.168736f * fr - 0.331264f * fg + 0.5f * fb; break;
-            default: ov[k] = 0.5f * fr - 0.418688f * fg - 0.081312f * fb; break;
             }
         }
     }
-    return any;
+    return any != 0;
+}
+
+// Blends the sampled overlay into one block's coefficients through IDCT and FDCT.
+static void herdjpeg_blend_block(JCOEF *coef, const float *ov, const float *a, const float *dequant,
+                                 const float *requant) {
+    float f[64];
+    int opaque = 1;
+    for (int k = 0; k < 64; k++) opaque &= a[k] >= 1.0f;
+    if (opaque) {
+        for (int k = 0; k < 64; k++) f[k] = ov[k];
+    } else {
+        for (int k = 0; k < 64; k++) f[k] = (float)coef[k] * dequant[k];
+        herdjpeg_idct_fast(f);
+        for (int k = 0; k < 64; k++) {
+            float x = f[k] < -128.0f ? -128.0f : (f[k] > 127.0f ? 127.0f : f[k]);
+            // Transparent pixels keep their unclamped value so they round-trip exactly.
+            f[k] = a[k] > 0.0f ? ov[k] + (1.0f - a[k]) * x : f[k];
+        }
+    }
+    herdjpeg_fdct_fast(f);
+    for (int k = 0; k < 64; k++) coef[k] = herdjpeg_quantize(f[k] * requant[k]);
+}
+
+// Uniform overlay: the affine blend commutes with the DCT, so scale AC and move DC (DC = 8 x mean).
+static void herdjpeg_blend_uniform(JCOEF *coef, float ov, float a, float dc_step) {
+    float keep = 1.0f - a;
+    coef[0] = herdjpeg_quantize((8.0f * ov) * dc_step + keep * (float)coef[0]);
+    for (int k = 1; k < 64; k++) {
+        if (coef[k]) coef[k] = herdjpeg_quantize(keep * (float)coef[k]);
+    }
 }
 
 static int herdjpeg_tiles_dirty(const uint8_t *mask, int tiles_x, int tiles_y, int x0, int y0, int w, int h) {
@@ -230,53 +403,81 @@ int herdjpeg_transcoder_apply_overlay(herdjpeg_transcoder *t, const uint8_t *lay
         herdjpeg_transcoder_reset(t);
         return t->err.code;
     }
-    float ov[64], a[64], F[64], f[64];
-    for (int ci = 0; ci < t->src.num_components; ci++) {
-        jpeg_component_info *comp = &t->src.comp_info[ci];
-        int sx = t->src.max_h_samp_factor / comp->h_samp_factor;
-        int sy = t->src.max_v_samp_factor / comp->v_samp_factor;
-        int bw = 8 * sx, bh = 8 * sy;
-        const UINT16 *q = comp->quant_table->quantval;
-        for (JDIMENSION by = 0; by < comp->height_in_blocks; by++) {
-            int y0 = (int)by * bh;
-            if (y0 >= height) break;
-            if (!herdjpeg_tiles_dirty(tile_mask, tiles_x, tiles_y, 0, y0, width, bh)) {
-                t->stats[0] += comp->width_in_blocks;
-                continue;
-            }
-            JBLOCKARRAY rows = (*t->src.mem->access_virt_barray)((j_common_ptr)&t->src, t->coefficients[ci], by, 1, TRUE);
-            JBLOCKROW row = rows[0];
-            for (JDIMENSION bx = 0; bx < comp->width_in_blocks; bx++) {
-                int x0 = (int)bx * bw;
-                if (x0 >= width) break;
-                if (!herdjpeg_tiles_dirty(tile_mask, tiles_x, tiles_y, x0, y0, bw, bh) ||
-                    !herdjpeg_sample_overlay(layer, stride, tile_mask, tiles_x, width, height, x0, y0, sx, sy, ci, ov, a)) {
-                    t->stats[0]++;
+    float ov[2][64], a[64];
+    float dequant[4][64], requant[4][64], dc_step[4];
+    int ncomp = t->src.num_components;
+    for (int ci = 0; ci < ncomp; ci++) {
+        // Quantization folded with the fast DCTs' scales: one multiply per coefficient each way.
+        const UINT16 *q = t->src.comp_info[ci].quant_table->quantval;
+        for (int k = 0; k < 64; k++) {
+            dequant[ci][k] = (float)q[k] * herdjpeg_idct_scale[k];
+            requant[ci][k] = herdjpeg_fdct_scale[k] / (float)q[k];
+        }
+        dc_step[ci] = 1.0f / (float)q[0];
+    }
+    // Cb and Cr with the same sampling are blended together from one pass over the layer.
+    int paired = ncomp == 3 && t->src.comp_info[1].h_samp_factor == t->src.comp_info[2].h_samp_factor &&
+                 t->src.comp_info[1].v_samp_factor == t->src.comp_info[2].v_samp_factor;
+    // Walk MCU rows and, inside each, every component, so the overlay rows a row of MCUs reads stay in
+    // cache while luma and chroma sample them.
+    int mcu_h = 8 * t->src.max_v_samp_factor;
+    int mcu_rows = (height + mcu_h - 1) / mcu_h;
+    for (int mrow = 0; mrow < mcu_rows; mrow++) {
+        if (!herdjpeg_tiles_dirty(tile_mask, tiles_x, tiles_y, 0, mrow * mcu_h, width, mcu_h)) {
+            for (int ci = 0; ci < ncomp; ci++)
+                t->stats[0] += (int64_t)t->src.comp_info[ci].width_in_blocks * t->src.comp_info[ci].v_samp_factor;
+            continue;
+        }
+        for (int ci = 0; ci < ncomp; ci += (paired && ci == 1) ? 2 : 1) {
+            int group = (paired && ci == 1) ? 2 : 1;
+            jpeg_component_info *comp = &t->src.comp_info[ci];
+            int sx = t->src.max_h_samp_factor / comp->h_samp_factor;
+            int sy = t->src.max_v_samp_factor / comp->v_samp_factor;
+            int bw = 8 * sx, bh = 8 * sy;
+            for (int br = 0; br < comp->v_samp_factor; br++) {
+                JDIMENSION by = (JDIMENSION)(mrow * comp->v_samp_factor + br);
+                if (by >= comp->height_in_blocks) break;
+                int y0 = (int)by * bh;
+                if (y0 >= height) break;
+                if (!herdjpeg_tiles_dirty(tile_mask, tiles_x, tiles_y, 0, y0, width, bh)) {
+                    t->stats[0] += (int64_t)comp->width_in_blocks * group;
                     continue;
                 }
-                JCOEF *coef = row[bx];
-                int uniform = 1;
-                for (int k = 1; k < 64 && uniform; k++) uniform = (a[k] == a[0] && ov[k] == ov[0]);
-                if (uniform) {
-                    float keep = 1.0f - a[0];
-                    coef[0] = herdjpeg_quantize(8.0f * ov[0] + keep * (float)coef[0] * (float)q[0], q[0]);
-                    for (int k = 1; k < 64; k++) {
-                        if (coef[k]) coef[k] = (JCOEF)lroundf(keep * (float)coef[k]);
+                JBLOCKROW rows[2];
+                for (int g = 0; g < group; g++)
+                    rows[g] = (*t->src.mem->access_virt_barray)((j_common_ptr)&t->src, t->coefficients[ci + g], by, 1, TRUE)[0];
+                for (JDIMENSION bx = 0; bx < comp->width_in_blocks; bx++) {
+                    int x0 = (int)bx * bw;
+                    if (x0 >= width) break;
+                    if (!herdjpeg_tiles_dirty(tile_mask, tiles_x, tiles_y, x0, y0, bw, bh)) {
+                        t->stats[0] += group;
+                        continue;
                     }
-                    t->stats[1]++;
-                    continue;
-                }
-                for (int k = 0; k < 64; k++) F[k] = (float)coef[k] * (float)q[k];
-                herdjpeg_idct(F, f);
-                for (int k = 0; k < 64; k++) {
-                    if (a[k] > 0.0f) {
-                        float x = f[k] < -128.0f ? -128.0f : (f[k] > 127.0f ? 127.0f : f[k]);
-                        f[k] = ov[k] + (1.0f - a[k]) * x;
+                    uint32_t pixel;
+                    if (herdjpeg_uniform_pixel(layer, stride, tile_mask, tiles_x, width, height, x0, y0, bw, bh, &pixel)) {
+                        const uint8_t *p = (const uint8_t *)&pixel;
+                        for (int g = 0; g < group; g++) {
+                            if (p[3] == 0) {
+                                t->stats[0]++;
+                                continue;
+                            }
+                            float ov0, a0;
+                            herdjpeg_overlay_value(ci + g, p[0], p[1], p[2], p[3], 1.0f, &ov0, &a0);
+                            herdjpeg_blend_uniform(rows[g][bx], ov0, a0, dc_step[ci + g]);
+                            t->stats[1]++;
+                        }
+                        continue;
+                    }
+                    if (!herdjpeg_sample_overlay(layer, stride, tile_mask, tiles_x, width, height, x0, y0, sx, sy, ci,
+                                                 group, ov, a)) {
+                        t->stats[0] += group;
+                        continue;
+                    }
+                    for (int g = 0; g < group; g++) {
+                        herdjpeg_blend_block(rows[g][bx], ov[g], a, dequant[ci + g], requant[ci + g]);
+                        t->stats[2]++;
                     }
                 }
-                herdjpeg_fdct(f, F);
-                for (int k = 0; k < 64; k++) coef[k] = herdjpeg_quantize(F[k], q[k]);
-                t->stats[2]++;
             }
         }
     }

@@ -46,6 +46,10 @@ public final class JPEGOverlayTranscoder {
 
     private var message: String { String(cString: herdjpeg_transcoder_message(handle)) }
 
+    /// Largest error of the fast DCT pair against the orthonormal reference over random blocks, in
+    /// sample units; a health check for tests.
+    public static func dctSelfTestError() -> Double { herdjpeg_dct_self_test() }
+
     /// Reads just the header and tells whether `compose` can take this JPEG.
     public func canCompose(_ info: ImageInfo) -> Bool {
         info.format == .jpeg && info.orientation == .up && (info.components == 1 || info.chromaSubsampling != nil)

@@ -100,24 +100,38 @@ public final class Canvas {
         let alpha = UInt32((Float(color.alpha) * coverage).rounded())
         if alpha == 0 || x0 >= x1 { return }
         touch(row: y, from: x0, to: x1)
-        let r = Self.div255(UInt32(color.red) * alpha)
-        let g = Self.div255(UInt32(color.green) * alpha)
-        let b = Self.div255(UInt32(color.blue) * alpha)
-        let inverse = 255 - alpha
-        var p = pixels + (y * width + x0) * 4
-        if inverse == 0 {
-            let word = UInt32(r) | UInt32(g) << 8 | UInt32(b) << 16 | alpha << 24
-            let rawPointer = UnsafeMutableRawPointer(p)
-            for i in 0..<(x1 - x0) { rawPointer.storeBytes(of: word.littleEndian, toByteOffset: i * 4, as: UInt32.self) }
+        let source = Self.premultipliedWord(color, alpha: alpha)
+        let raw = UnsafeMutableRawPointer(pixels + (y * width + x0) * 4)
+        let count = x1 - x0
+        if alpha == 255 {
+            for i in 0..<count { raw.storeBytes(of: source, toByteOffset: i &* 4, as: UInt32.self) }
             return
         }
-        for _ in x0..<x1 {
-            p[0] = UInt8(r + Self.div255(UInt32(p[0]) * inverse))
-            p[1] = UInt8(g + Self.div255(UInt32(p[1]) * inverse))
-            p[2] = UInt8(b + Self.div255(UInt32(p[2]) * inverse))
-            p[3] = UInt8(alpha + Self.div255(UInt32(p[3]) * inverse))
-            p += 4
+        let inverse = 255 &- alpha
+        for i in 0..<count {
+            let offset = i &* 4
+            let d = raw.load(fromByteOffset: offset, as: UInt32.self)
+            raw.storeBytes(of: d == 0 ? source : source &+ Self.scale(d, by: inverse), toByteOffset: offset, as: UInt32.self)
         }
+    }
+
+    /// Premultiplied RGBA packed little-endian (R in the low byte), as the layer stores it.
+    @inline(__always)
+    static func premultipliedWord(_ color: Color, alpha: UInt32) -> UInt32 {
+        let r = div255(UInt32(color.red) &* alpha)
+        let g = div255(UInt32(color.green) &* alpha)
+        let b = div255(UInt32(color.blue) &* alpha)
+        return r | g << 8 | b << 16 | alpha << 24
+    }
+
+    /// Every channel of a packed pixel times `factor / 255`, two channels per multiply.
+    @inline(__always)
+    static func scale(_ pixel: UInt32, by factor: UInt32) -> UInt32 {
+        var rb = (pixel & 0x00FF_00FF) &* factor &+ 0x0080_0080
+        rb = ((rb &+ ((rb >> 8) & 0x00FF_00FF)) >> 8) & 0x00FF_00FF
+        var ag = ((pixel >> 8) & 0x00FF_00FF) &* factor &+ 0x0080_0080
+        ag = (ag &+ ((ag >> 8) & 0x00FF_00FF)) & 0xFF00_FF00
+        return rb | ag
     }
 
     /// Source-over of `color` through an 8-bit coverage mask (a glyph) whose top-left lands at (x, y).

@@ -194,7 +194,7 @@ struct ComposeCommand: ParsableCommand {
         }
         if verbose {
             let r = result.report
-            print("\(job.input.lastPathComponent) -> \(job.output.lastPathComponent) \(r.width)x\(r.height) path=\(r.path.rawValue) total=\(Self.ms(r.total)) ms")
+            print("\(job.input.lastPathComponent) -> \(job.output.lastPathComponent) \(r.width)x\(r.height) path=\(r.path.rawValue) total=\(Self.ms(r.total)) ms decode=\(Self.ms(r.decode)) draw=\(Self.ms(r.draw)) text=\(Self.ms(r.text)) composite=\(Self.ms(r.composite)) encode=\(Self.ms(r.encode)) tiles=\(r.touchedTiles) blocks=\(r.path == .coefficients ? "\(composer.lastBlockCounts)" : "-")")
         }
     }
 

@@ -19,6 +19,11 @@ struct CoefficientPathTests {
         return out
     }
 
+    @Test("fast DCTs agree with the orthonormal DCT")
+    func dctSelfTest() {
+        #expect(JPEGOverlayTranscoder.dctSelfTestError() < 0.01)
+    }
+
     @Test("shapes match the pixel path", arguments: ["opaque-rect", "translucent-rect", "triangle", "ring"])
     func matchesPixelPath(shape: String) throws {
         let jpeg = try SampleFrames.bytes("frames", "pen-night-720p.jpg")

@@ -102,6 +102,10 @@ const char *herdjpeg_transcoder_message(const herdjpeg_transcoder *transcoder);
 /// [2] re-transformed through IDCT/FDCT.
 void herdjpeg_transcoder_stats(const herdjpeg_transcoder *transcoder, int64_t counts[3]);
 
+/// Largest difference between the fast DCTs and the orthonormal reference over random blocks; tests
+/// assert it is tiny.
+double herdjpeg_dct_self_test(void);
+
 #ifdef __cplusplus
 }
 #endif

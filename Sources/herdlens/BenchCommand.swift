@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import HerdCodecs
+import HerdOverlay
+import HerdProtocol
+import HerdText
+
+/// `herdlens bench`: performance measurements (never timed unit tests).
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure HerdLens on this machine.",
+        subcommands: [ComposeBench.self]
+    )
+}
+
+/// `herdlens bench compose`: median ms per frame for each compose stage, both paths, per frame size.
+struct ComposeBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compose",
+        abstract: "Median ms per frame for decode, draw, text, composite, encode and the whole, at each frame size.",
+        discussion: """
+            Overlay: 10 labelled boxes, 3 translucent zone polygons, one HUD strip, one alert banner.
+            Frames: every JPEG in --frames (default SampleFrames/frames), grouped by size; each is composed
+            --iterations times through the coefficient path and through the pixel path (decode to RGB,
+            composite, encode q85 4:2:0). Also reports resident memory after the first and the last frame of
+            a --memory-frames run at the largest size, to show it stays flat.
+            """
+    )
+
+    @Option(help: "Directory of JPEG frames.")
+    var frames: String = "SampleFrames/frames"
+
+    @Option(help: "Times each frame is composed per path.")
+    var iterations: Int = 30
+
+    @Option(help: "Frames in the memory-flatness run (0 to skip).")
+    var memoryFrames: Int = 300
+
+    func validate() throws {
+        guard iterations > 0 else { throw ValidationError("--iterations must be positive") }
+        guard memoryFrames >= 0 else { throw ValidationError("--memory-frames must not be negative") }
+    }
+
+    private struct Samples {
+        static func ms(_ d: Duration) -> Double { ComposeBench.ms(d) }
+
+        var decode: [Double] = [], draw: [Double] = [], text: [Double] = [], composite: [Double] = []
+        var encode: [Double] = [], compose: [Double] = [], total: [Double] = []
+
+        mutating func add(_ r: ComposeReport) {
+            decode.append(Self.ms(r.decode)); draw.append(Self.ms(r.draw)); text.append(Self.ms(r.text))
+            composite.append(Self.ms(r.composite)); encode.append(Self.ms(r.encode))
+            compose.append(Self.ms(r.compose)); total.append(Self.ms(r.total))
+        }
+    }
+
+    static func ms(_ d: Duration) -> Double {
+        Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+    }
+
+    private static func median(_ v: [Double]) -> Double {
+        let s = v.sorted()
+        return s.isEmpty ? 0 : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
+    }
+
+    func run() throws {
+        let fm = FileManager.default
+        let names = ((try? fm.contentsOfDirectory(atPath: frames)) ?? []).filter {
+            ["jpg", "jpeg"].contains(($0 as NSString).pathExtension.lowercased())
+        }.sorted()
+        guard !names.isEmpty else { throw ValidationError("no JPEG frames in \(frames)") }
+        let decoder = try ImageDecoder()
+        var bySize: [String: [[UInt8]]] = [:]
+        var sizes: [(Int, Int)] = []
+        for name in names {
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: frames).appendingPathComponent(name)))
+            let info = try decoder.readInfo(bytes)
+            let key = "\(info.width)x\(info.height)"
+            if bySize[key] == nil { sizes.append((info.width, info.height)) }
+            bySize[key, default: []].append(bytes)
+        }
+        sizes.sort { $0.0 * $0.1 < $1.0 * $1.1 }
+        let composer = try FrameComposer(renderer: OverlayRenderer(text: TextRenderer()))
+        print("herdlens bench compose: \(names.count) frames from \(frames), \(iterations) iterations each, median ms per frame")
+        print(String(format: "%-10@ %-12@ %7@ %7@ %7@ %9@ %7@ %8@ %7@ %8@", "size" as NSString, "path" as NSString,
+                     "decode" as NSString, "draw" as NSString, "text" as NSString, "composite" as NSString,
+                     "encode" as NSString, "compose" as NSString, "whole" as NSString, "frames/s" as NSString))
+        for (w, h) in sizes {
+            let frameBytes = bySize["\(w)x\(h)"]!
+            let overlay = BenchmarkOverlay.make(width: w, height: h)
+            for (label, options) in [
+                ("coefficients", ComposeOptions()),
+                ("pixels", ComposeOptions(quality: ComposeOptions.defaultQuality)),
+            ] {
+                var samples = Samples()
+                for bytes in frameBytes { _ = try composer.compose(bytes, annotations: overlay, options: options) }  // warm
+                for _ in 0..<iterations {
+                    for bytes in frameBytes {
+                        let report = try composer.compose(bytes, annotations: overlay, options: options).report
+                        samples.add(report)
+                    }
+                }
+                let whole = Self.median(samples.total)
+                print(String(format: "%-10@ %-12@ %7.3f %7.3f %7.3f %9.3f %7.3f %8.3f %7.3f %8.1f", "\(w)x\(h)" as NSString,
+                             label as NSString, Self.median(samples.decode), Self.median(samples.draw),
+                             Self.median(samples.text), Self.median(samples.composite), Self.median(samples.encode),
+                             Self.median(samples.compose), whole, 1000 / whole))
+            }
+        }
+        if memoryFrames > 0, let (w, h) = sizes.last, let frameBytes = bySize["\(w)x\(h)"] {
+            let overlay = BenchmarkOverlay.make(width: w, height: h)
+            var first = 0, tenth = 0
+            for i in 0..<memoryFrames {
+                _ = try composer.compose(frameBytes[i % frameBytes.count], annotations: overlay)
+                if i == 0 { first = Self.residentKiB() }
+                if i == 9 { tenth = Self.residentKiB() }
+            }
+            let last = Self.residentKiB()
+            print("memory: \(memoryFrames) frames at \(w)x\(h): RSS \(first / 1024) MiB after frame 1, \(tenth / 1024) MiB after frame 10, \(last / 1024) MiB after frame \(memoryFrames) (peak \(Self.peakKiB() / 1024) MiB)")
+        }
+    }
+
+    /// Current resident set from /proc/self/statm, in KiB.
+    static func residentKiB() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) / 1024 : 0
+    }
+
+    static func peakKiB() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss
+    }
+}
