@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "HerdCodecsTests", dependencies: ["HerdCodecs", "HerdTesting"]),
         .testTarget(name: "HerdTextTests", dependencies: ["HerdText", "HerdTesting"]),
         .testTarget(name: "HerdProtocolTests", dependencies: ["HerdProtocol", "HerdTesting"]),
-        .testTarget(name: "HerdOverlayTests", dependencies: ["HerdOverlay", "HerdTesting"]),
+        .testTarget(name: "HerdOverlayTests", dependencies: ["HerdOverlay", "HerdTesting"], exclude: ["Golden"]),
         .testTarget(name: "HerdlensTests", dependencies: ["HerdTesting", "HerdCodecs", "herdlens"]),
     ]
 )

@@ -76,7 +76,6 @@ def sensors(name, seq, rng, width, height):
                 "destination": "供港活猪 Sheung Shui slaughterhouse",
             },
         },
-        "frame": {"width": width, "height": height},
     }
 
 
@@ -109,9 +108,9 @@ def round_points(obj):
     return obj
 
 
-def write_json(path, obj):
+def write_json(path, obj, rounded=True):
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(round_points(obj), f, ensure_ascii=False, indent=2)
+        json.dump(round_points(obj) if rounded else obj, f, ensure_ascii=False, indent=2)
         f.write("\n")
 
 
@@ -209,7 +208,7 @@ def make_frames(source, out):
         made.append((name, 1280, 720, tb, seq))
         seq += 1
     for name, w, h, tb, s in made:
-        write_json(os.path.join(frames_dir, name + ".sensors.json"), sensors(name, s, rng, w, h))
+        write_json(os.path.join(frames_dir, name + ".sensors.json"), sensors(name, s, rng, w, h), rounded=False)
         write_json(os.path.join(frames_dir, name + ".annotations.json"), annotations(w, h, tb, s, name))
     return made
 

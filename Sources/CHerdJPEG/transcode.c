@@ -208,7 +208,8 @@ void herdjpeg_transcoder_reset(herdjpeg_transcoder *t) {
     t->coefficients = NULL;
 }
 
-int herdjpeg_transcoder_read(herdjpeg_transcoder *t, const uint8_t *data, size_t length, herdjpeg_info *info) {
+int herdjpeg_transcoder_read(herdjpeg_transcoder *t, const uint8_t *data, size_t length, int64_t max_pixels,
+                             herdjpeg_info *info) {
     herdjpeg_transcoder_reset(t);
     herdjpeg_init_error(&t->err);
     if (length == 0) {
@@ -224,6 +225,10 @@ int herdjpeg_transcoder_read(herdjpeg_transcoder *t, const uint8_t *data, size_t
     jpeg_mem_src(&t->src, data, (unsigned long)length);
     jpeg_save_markers(&t->src, JPEG_APP0 + 1, 0xFFFF);
     jpeg_read_header(&t->src, TRUE);
+    if ((int64_t)t->src.image_width * (int64_t)t->src.image_height > max_pixels) {
+        herdjpeg_set_message(&t->err, HERDJPEG_ERR_TOO_LARGE, "image has more pixels than the configured limit");
+        longjmp(t->err.jump, 1);
+    }
     int ok_space = (t->src.jpeg_color_space == JCS_YCbCr && t->src.num_components == 3) ||
                    (t->src.jpeg_color_space == JCS_GRAYSCALE && t->src.num_components == 1);
     if (!ok_space) {

@@ -67,6 +67,8 @@ int herdpng_decoder_read_header(herdpng_decoder *d, const uint8_t *data, size_t 
     }
     memset(&d->image, 0, sizeof d->image);
     d->image.version = PNG_IMAGE_VERSION;
+    // 16-bit files without gAMA/sRGB are almost always sRGB-encoded camera output, not linear light.
+    d->image.flags = PNG_IMAGE_FLAG_16BIT_sRGB;
     if (!png_image_begin_read_from_memory(&d->image, data, length)) return herdpng_fail(d->message, &d->image);
     d->header_read = 1;
     memset(info, 0, sizeof *info);
@@ -101,6 +103,7 @@ int herdpng_decoder_decode(herdpng_decoder *d, int pixel_format, uint8_t *out, s
     }
     // Opaque background for formats without alpha: composite onto black, as decoders conventionally do.
     png_color background = {0, 0, 0};
+    d->image.flags |= PNG_IMAGE_FLAG_16BIT_sRGB;
     int ok = png_image_finish_read(&d->image, &background, out, (png_int_32)stride, NULL);
     d->header_read = 0; // finish_read frees the image on success and on failure
     if (!ok) {

@@ -65,7 +65,8 @@ public final class JPEGOverlayTranscoder {
         var marks = [clock.now]
         let result: Result<[UInt8], CodecError> = jpeg.withUnsafeBytes { raw in
             var info = herdjpeg_info()
-            var rc = herdjpeg_transcoder_read(handle, raw.bindMemory(to: UInt8.self).baseAddress, raw.count, &info)
+            var rc = herdjpeg_transcoder_read(
+                handle, raw.bindMemory(to: UInt8.self).baseAddress, raw.count, Int64(limits.maxPixels), &info)
             guard rc == 0 else { return .failure(.fromShim(rc, message)) }
             defer { herdjpeg_transcoder_reset(handle) }
             do throws(CodecError) {

@@ -24,12 +24,19 @@ extension Canvas {
         guard value >= 0 else { throw .invalidSize("\(what) is negative") }
     }
 
+    /// Coordinates are clamped to ±this before rasterizing: far beyond any frame, and small enough that
+    /// clipping keeps its precision (at 1e300, `1e300 - 32 == 1e300`).
+    public static let coordinateGuard = 10_000_000.0
+
     /// Fills the union of `polygons` (same orientation adds, opposite subtracts) with `color`.
     public func fill(polygons: [[Point]], color: Color) throws(DrawingError) {
         for polygon in polygons { try validate(polygon, "polygon vertex") }
         guard color.alpha > 0 else { return }
         rasterizer.reset(width: width, height: height)
-        for polygon in polygons { rasterizer.addPolygon(polygon) }
+        let g = Self.coordinateGuard
+        for polygon in polygons {
+            rasterizer.addPolygon(polygon.map { Point(x: min(max($0.x, -g), g), y: min(max($0.y, -g), g)) })
+        }
         rasterizer.sweep { y, x0, x1, coverage in
             blendSpan(row: y, from: x0, to: x1, color: color, coverage: coverage)
         }
@@ -166,12 +173,15 @@ extension Canvas {
 
     // MARK: - Paths
 
-    /// A closed circle approximated finely enough that the chord error stays under 0.05 px.
+    /// A closed circle approximated finely enough that the chord error stays under 0.05 px, with the
+    /// vertices pushed out so the polygon's area equals the circle's.
     static func circlePath(center: Point, radius: Double) -> [Point] {
         let segments = min(256, max(16, Int((Double.pi / acos(max(-1, 1 - 0.05 / max(radius, 0.05)))).rounded(.up))))
+        let step = 2 * Double.pi / Double(segments)
+        let r = radius * (step / sin(step)).squareRoot()
         return (0..<segments).map { i in
-            let angle = Double(i) * 2 * Double.pi / Double(segments)
-            return Point(x: center.x + radius * cos(angle), y: center.y + radius * sin(angle))
+            let angle = Double(i) * step
+            return Point(x: center.x + r * cos(angle), y: center.y + r * sin(angle))
         }
     }
 

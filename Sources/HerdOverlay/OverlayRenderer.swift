@@ -70,12 +70,16 @@ public final class OverlayRenderer {
         return style?.opacity.map { base.withOpacity($0) } ?? base
     }
 
+    /// Smallest default text and stroke, so a thumbnail-sized frame stays legible.
+    static let minimumFontSize = 10.0
+    static let minimumStrokeWidth = 1.5
+
     private func width(_ style: AnnotationStyle?, _ base: Double, _ frame: Frame) -> Double {
-        style?.strokeWidth.map { $0 * frame.sy } ?? base * frame.unit
+        style?.strokeWidth.map { $0 * frame.sy } ?? max(Self.minimumStrokeWidth, base * frame.unit)
     }
 
     private func fontSize(_ style: AnnotationStyle?, _ base: Double, _ frame: Frame) -> Double {
-        style?.fontSize.map { $0 * frame.sy } ?? base * frame.unit
+        style?.fontSize.map { $0 * frame.sy } ?? max(Self.minimumFontSize, base * frame.unit)
     }
 
     /// A label on a rounded translucent plate. `anchor` is the plate's top-left; returns the plate size.
@@ -163,7 +167,7 @@ public final class OverlayRenderer {
     private func draw(_ mark: PointAnnotation, _ frame: Frame, _ canvas: Canvas, _ parts: Parts) throws {
         let at = frame.point(mark.at)
         let fill = colour(mark.style?.stroke ?? mark.style?.fill, theme.markerColor, mark.style)
-        let size = width(mark.style, theme.markerSize, frame)
+        let size = max(8, width(mark.style, theme.markerSize, frame))
         if parts.contains(.shapes) {
             let shape = MarkerShape(rawValue: (mark.shape ?? .ring).rawValue) ?? .ring
             try canvas.drawMarker(at: at, size: size, shape: shape, color: fill)

@@ -84,10 +84,12 @@ typedef struct herdjpeg_transcoder herdjpeg_transcoder;
 
 herdjpeg_transcoder *herdjpeg_transcoder_create(void);
 void herdjpeg_transcoder_destroy(herdjpeg_transcoder *transcoder);
-/// Reads the header and every DCT coefficient (no IDCT). Fails with HERDJPEG_ERR_UNSUPPORTED for colour
-/// spaces or sampling layouts the coefficient path cannot compose into (callers fall back to pixels).
+/// Reads the header and every DCT coefficient (no IDCT). Fails with HERDJPEG_ERR_TOO_LARGE before
+/// allocating anything image-sized when width x height exceeds `max_pixels`, and with
+/// HERDJPEG_ERR_UNSUPPORTED for colour spaces or sampling layouts the coefficient path cannot compose
+/// into (callers fall back to pixels).
 int herdjpeg_transcoder_read(herdjpeg_transcoder *transcoder, const uint8_t *data, size_t length,
-                             herdjpeg_info *info);
+                             int64_t max_pixels, herdjpeg_info *info);
 /// `layer` is image-sized premultiplied RGBA; `tile_mask` has one byte per 8x8 tile of the image
 /// (non-zero where the layer may be non-transparent), `tiles_x` by `tiles_y`.
 int herdjpeg_transcoder_apply_overlay(herdjpeg_transcoder *transcoder, const uint8_t *layer, size_t stride,

@@ -1,0 +1,69 @@
+import Foundation
+import HerdProtocol
+import HerdTesting
+import Testing
+
+@Suite("Annotation model")
+struct AnnotationModelTests {
+    static let examples = SampleFrames.repositoryRoot.appendingPathComponent("Protocol/v1/examples")
+
+    static var validNames: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: examples.path)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+    }
+
+    static var invalidNames: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: examples.appendingPathComponent("invalid").path)) ?? [])
+            .filter { $0.hasSuffix(".json") }.sorted()
+    }
+
+    @Test("golden examples decode and survive a round trip", arguments: validNames)
+    func golden(name: String) throws {
+        let data = try Data(contentsOf: Self.examples.appendingPathComponent(name))
+        let set = try AnnotationSet.decode(json: data)
+        #expect(!set.items.isEmpty)
+        let again = try AnnotationSet.decode(json: set.encodedJSON())
+        #expect(again == set)
+    }
+
+    @Test("invalid examples are refused with their code", arguments: invalidNames)
+    func invalid(name: String) throws {
+        let data = try Data(contentsOf: Self.examples.appendingPathComponent("invalid").appendingPathComponent(name))
+        let expected = String(name.split(separator: "-", maxSplits: 1)[0])
+        do {
+            _ = try AnnotationSet.decode(json: data)
+            Issue.record("\(name) was accepted")
+        } catch {
+            #expect(error.code == expected, "\(name): \(error)")
+            #expect(!error.message.isEmpty)
+        }
+    }
+
+    @Test("SampleFrames annotation sidecars decode", arguments: SampleFrames.files(in: "frames", extensions: [".annotations.json"]))
+    func sidecars(name: String) throws {
+        let set = try AnnotationSet.decode(json: Data(contentsOf: SampleFrames.url("frames", name)))
+        #expect(set.frame.width >= 1280)
+        #expect(set.items.contains { $0.kind == "hud" })
+    }
+
+    @Test("encoding is camelCase with a kind discriminator")
+    func wireShape() throws {
+        let set = AnnotationSet(frame: FrameSize(width: 10, height: 10), items: [
+            .box(BoxAnnotation(rect: PixelRect(x: 1, y: 2, width: 3, height: 4), objectClass: "pig", trackId: 7)),
+            .point(PointAnnotation(at: PixelPoint(x: 5, y: 6), shape: .dot)),
+        ])
+        let json = String(decoding: set.encodedJSON(), as: UTF8.self)
+        #expect(json.contains(#""kind":"box""#) && json.contains(#""class":"pig""#) && json.contains(#""trackId":7"#))
+        #expect(json.contains(#""at":[5,6]"#))
+    }
+
+    @Test("limits are enforced")
+    func limits() {
+        var limits = AnnotationSet.Limits()
+        limits.maxItems = 2
+        let set = AnnotationSet(frame: FrameSize(width: 10, height: 10), items: Array(repeating: .alert(AlertAnnotation(severity: .info, message: "x")), count: 3))
+        #expect(throws: AnnotationError.invalidAnnotation("")) { try set.validate(limits: limits) }
+        let long = AnnotationSet(frame: FrameSize(width: 10, height: 10), items: [.text(TextAnnotation(at: PixelPoint(x: 0, y: 0), text: String(repeating: "猪", count: 2000)))])
+        #expect(throws: AnnotationError.invalidAnnotation("")) { try long.validate() }
+        #expect(Severity.info < Severity.critical)
+    }
+}

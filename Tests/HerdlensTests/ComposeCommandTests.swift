@@ -1,0 +1,110 @@
+import Foundation
+import HerdCodecs
+import HerdTesting
+import Testing
+
+/// `herdlens compose` end to end: the real binary, real files, documented exit codes.
+@Suite("herdlens compose")
+struct ComposeCommandTests {
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static let binary: URL = {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("herdlens"),
+            SampleFrames.repositoryRoot.appendingPathComponent(".build/debug/herdlens"),
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+    }()
+
+    func herdlens(_ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = SampleFrames.repositoryRoot
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("herdlens-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    var frame: String { SampleFrames.url("frames", "pen-day-720p.jpg").path }
+    var annotations: String { SampleFrames.url("frames", "pen-day-720p.annotations.json").path }
+
+    @Test("one frame to JPEG and to PNG")
+    func singleFrame() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for name in ["out.jpg", "out.png"] {
+            let output = dir.appendingPathComponent(name)
+            let run = try herdlens(["compose", "--annotations", annotations, "--output", output.path, frame])
+            #expect(run.status == 0, "\(run.stderr)")
+            let image = try ImageDecoder().decode([UInt8](Data(contentsOf: output)))
+            #expect(image.width == 1280 && image.height == 720)
+        }
+        let run = try herdlens(["compose", "--quality", "60", "-v", "--annotations", annotations, "--output", dir.appendingPathComponent("q.jpg").path, frame])
+        #expect(run.status == 0 && run.stdout.contains("path=pixels"))
+    }
+
+    @Test("batch mode over a directory uses each frame's sidecar")
+    func batch() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = try herdlens(["compose", "-v", "--output", dir.path, SampleFrames.root.appendingPathComponent("frames").path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let written = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        #expect(written.count == SampleFrames.frameNames.count)
+        #expect(written.allSatisfy { $0.hasSuffix(".jpg") })
+        #expect(run.stdout.contains("path=coefficients") && run.stdout.contains("path=pixels"))
+    }
+
+    @Test("a bad image exits 3 naming the file, and the rest of the batch is still written")
+    func badImage() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bad = SampleFrames.url("malformed", "truncated--jpeg-half.jpg").path
+        let run = try herdlens(["compose", "--output", dir.path, bad, frame])
+        #expect(run.status == 3)
+        #expect(run.stderr.contains("truncated--jpeg-half.jpg") && run.stderr.contains("truncated"))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("pen-day-720p.jpg").path))
+    }
+
+    @Test("bad annotations exit 4")
+    func badAnnotations() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let invalid = SampleFrames.repositoryRoot.appendingPathComponent("Protocol/v1/examples/invalid/invalidAnnotation--bad-colour.json").path
+        let run = try herdlens(["compose", "--annotations", invalid, "--output", dir.appendingPathComponent("o.jpg").path, frame])
+        #expect(run.status == 4)
+        #expect(run.stderr.contains("bad-colour.json") && run.stderr.contains("invalidAnnotation"))
+        let garbage = SampleFrames.repositoryRoot.appendingPathComponent("Protocol/v1/examples/invalid/badJSON--not-json.json").path
+        #expect(try herdlens(["compose", "--annotations", garbage, "--output", dir.appendingPathComponent("o.jpg").path, frame]).status == 4)
+    }
+
+    @Test("I/O errors exit 5, usage errors 64")
+    func ioAndUsage() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let missing = try herdlens(["compose", "--output", dir.appendingPathComponent("o.jpg").path, "/nonexistent/frame.jpg"])
+        #expect(missing.status == 5 && missing.stderr.contains("/nonexistent/frame.jpg"))
+        let unwritable = try herdlens(["compose", "--output", "/proc/herdlens/o.jpg", frame])
+        #expect(unwritable.status == 5)
+        let badExtension = try herdlens(["compose", "--output", dir.appendingPathComponent("o.gif").path, frame])
+        #expect(badExtension.status == 5)
+        #expect(try herdlens(["compose", "--quality", "500", "--output", "x.jpg", frame]).status == 64)
+        #expect(try herdlens(["compose", "--output", "x.jpg"]).status == 64)
+    }
+}
