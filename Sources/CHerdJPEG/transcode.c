@@ -89,16 +89,86 @@ static inline void herdjpeg_idct8(float *d, int step) {
     d[3 * step] = tmp3 - tmp4;
 }
 
+// 2-D transforms built so the compiler vectorizes them: each 1-D pass runs the butterflies of all 8
+// columns in one loop (contiguous across columns), and the row pass is a column pass between transposes.
+static void herdjpeg_transpose8(float *restrict out, const float *restrict in) {
+    for (int r = 0; r < 8; r++)
+        for (int c = 0; c < 8; c++) out[c * 8 + r] = in[r * 8 + c];
+}
+
+static void herdjpeg_fdct_columns(float *restrict d) {
+    for (int c = 0; c < 8; c++) {
+        float tmp0 = d[c] + d[56 + c], tmp7 = d[c] - d[56 + c];
+        float tmp1 = d[8 + c] + d[48 + c], tmp6 = d[8 + c] - d[48 + c];
+        float tmp2 = d[16 + c] + d[40 + c], tmp5 = d[16 + c] - d[40 + c];
+        float tmp3 = d[24 + c] + d[32 + c], tmp4 = d[24 + c] - d[32 + c];
+        float tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
+        d[c] = tmp10 + tmp11;
+        d[32 + c] = tmp10 - tmp11;
+        float z1 = (tmp12 + tmp13) * 0.707106781f;
+        d[16 + c] = tmp13 + z1;
+        d[48 + c] = tmp13 - z1;
+        tmp10 = tmp4 + tmp5;
+        tmp11 = tmp5 + tmp6;
+        tmp12 = tmp6 + tmp7;
+        float z5 = (tmp10 - tmp12) * 0.382683433f;
+        float z2 = 0.541196100f * tmp10 + z5;
+        float z4 = 1.306562965f * tmp12 + z5;
+        float z3 = tmp11 * 0.707106781f;
+        float z11 = tmp7 + z3, z13 = tmp7 - z3;
+        d[40 + c] = z13 + z2;
+        d[24 + c] = z13 - z2;
+        d[8 + c] = z11 + z4;
+        d[56 + c] = z11 - z4;
+    }
+}
+
+static void herdjpeg_idct_columns(float *restrict d) {
+    for (int c = 0; c < 8; c++) {
+        float tmp0 = d[c], tmp1 = d[16 + c], tmp2 = d[32 + c], tmp3 = d[48 + c];
+        float tmp10 = tmp0 + tmp2, tmp11 = tmp0 - tmp2;
+        float tmp13 = tmp1 + tmp3, tmp12 = (tmp1 - tmp3) * 1.414213562f - tmp13;
+        tmp0 = tmp10 + tmp13;
+        tmp3 = tmp10 - tmp13;
+        tmp1 = tmp11 + tmp12;
+        tmp2 = tmp11 - tmp12;
+        float tmp4 = d[8 + c], tmp5 = d[24 + c], tmp6 = d[40 + c], tmp7 = d[56 + c];
+        float z13 = tmp6 + tmp5, z10 = tmp6 - tmp5, z11 = tmp4 + tmp7, z12 = tmp4 - tmp7;
+        tmp7 = z11 + z13;
+        tmp11 = (z11 - z13) * 1.414213562f;
+        float z5 = (z10 + z12) * 1.847759065f;
+        tmp10 = 1.082392200f * z12 - z5;
+        tmp12 = -2.613125930f * z10 + z5;
+        tmp6 = tmp12 - tmp7;
+        tmp5 = tmp11 - tmp6;
+        tmp4 = tmp10 + tmp5;
+        d[c] = tmp0 + tmp7;
+        d[56 + c] = tmp0 - tmp7;
+        d[8 + c] = tmp1 + tmp6;
+        d[48 + c] = tmp1 - tmp6;
+        d[16 + c] = tmp2 + tmp5;
+        d[40 + c] = tmp2 - tmp5;
+        d[32 + c] = tmp3 + tmp4;
+        d[24 + c] = tmp3 - tmp4;
+    }
+}
+
 // In place: samples (row-major) -> scaled coefficients (natural order).
 static void herdjpeg_fdct_fast(float *b) {
-    for (int r = 0; r < 8; r++) herdjpeg_fdct8(b + r * 8, 1);
-    for (int c = 0; c < 8; c++) herdjpeg_fdct8(b + c, 8);
+    float t[64];
+    herdjpeg_fdct_columns(b);
+    herdjpeg_transpose8(t, b);
+    herdjpeg_fdct_columns(t);
+    herdjpeg_transpose8(b, t);
 }
 
 // In place: scaled coefficients -> samples.
 static void herdjpeg_idct_fast(float *b) {
-    for (int c = 0; c < 8; c++) herdjpeg_idct8(b + c, 8);
-    for (int r = 0; r < 8; r++) herdjpeg_idct8(b + r * 8, 1);
+    float t[64];
+    herdjpeg_idct_columns(b);
+    herdjpeg_transpose8(t, b);
+    herdjpeg_idct_columns(t);
+    herdjpeg_transpose8(b, t);
 }
 
 static void herdjpeg_fill_tables(void) {
@@ -294,7 +364,7 @@ static int herdjpeg_uniform_pixel(const uint8_t *layer, size_t stride, const uin
 // share the block's sampling (luma alone, or Cb and Cr together: one pass over the layer serves both).
 // Only tiles flagged in `mask` hold this frame's overlay; any other tile of the layer holds stale data
 // from earlier frames and reads as transparent. Returns 0 when the layer is transparent over the block.
-static int herdjpeg_sample_overlay(const uint8_t *layer, size_t stride, const uint8_t *mask, int tiles_x, int width,
+static int herdjpeg_sample_overlay_general(const uint8_t *layer, size_t stride, const uint8_t *mask, int tiles_x, int width,
                                    int height, int x0, int y0, int sx, int sy, int first_component, int ncomp,
                                    float ov[][64], float *a) {
     const float inv = 1.0f / (float)(sx * sy);
@@ -350,25 +420,90 @@ static int herdjpeg_sample_overlay(const uint8_t *layer, size_t stride, const ui
     return any != 0;
 }
 
-// Blends the sampled overlay into one block's coefficients through IDCT and FDCT.
-static void herdjpeg_blend_block(JCOEF *coef, const float *ov, const float *a, const float *dequant,
-                                 const float *requant) {
-    float f[64];
-    int opaque = 1;
-    for (int k = 0; k < 64; k++) opaque &= a[k] >= 1.0f;
-    if (opaque) {
-        for (int k = 0; k < 64; k++) f[k] = ov[k];
-    } else {
-        for (int k = 0; k < 64; k++) f[k] = (float)coef[k] * dequant[k];
-        herdjpeg_idct_fast(f);
-        for (int k = 0; k < 64; k++) {
-            float x = f[k] < -128.0f ? -128.0f : (f[k] > 127.0f ? 127.0f : f[k]);
-            // Transparent pixels keep their unclamped value so they round-trip exactly.
-            f[k] = a[k] > 0.0f ? ov[k] + (1.0f - a[k]) * x : f[k];
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the layer is read as little-endian 32-bit RGBA words"
+#endif
+
+// Fast path for blocks inside the image with 1x1 or 2x2 sampling: per-sample channel sums of the layer
+// read as 32-bit words (two channels per add), then one vectorized pass to overlay values. Samples
+// of tiles not drawn this frame are zeroed (their memory holds stale data).
+static int herdjpeg_sample_overlay(const uint8_t *layer, size_t stride, const uint8_t *mask, int tiles_x, int width,
+                                   int height, int x0, int y0, int sx, int sy, int first_component, int ncomp,
+                                   float ov[][64], float *a) {
+    if (sx != sy || (sx != 1 && sx != 2) || x0 + 8 * sx > width || y0 + 8 * sy > height)
+        return herdjpeg_sample_overlay_general(layer, stride, mask, tiles_x, width, height, x0, y0, sx, sy,
+                                               first_component, ncomp, ov, a);
+    float r[64], g[64], b[64], al[64];
+    if (sx == 1) {
+        for (int v = 0; v < 8; v++) {
+            uint32_t px[8];
+            memcpy(px, layer + (size_t)(y0 + v) * stride + (size_t)x0 * 4, sizeof px);
+            for (int u = 0; u < 8; u++) {
+                r[v * 8 + u] = (float)(px[u] & 0xFF);
+                g[v * 8 + u] = (float)((px[u] >> 8) & 0xFF);
+                b[v * 8 + u] = (float)((px[u] >> 16) & 0xFF);
+                al[v * 8 + u] = (float)(px[u] >> 24);
+            }
         }
+    } else {
+        for (int v = 0; v < 8; v++) {
+            uint32_t p0[16], p1[16];
+            memcpy(p0, layer + (size_t)(y0 + 2 * v) * stride + (size_t)x0 * 4, sizeof p0);
+            memcpy(p1, layer + (size_t)(y0 + 2 * v + 1) * stride + (size_t)x0 * 4, sizeof p1);
+            for (int u = 0; u < 8; u++) {
+                uint32_t rb = (p0[2 * u] & 0xFF00FFu) + (p0[2 * u + 1] & 0xFF00FFu) + (p1[2 * u] & 0xFF00FFu) +
+                              (p1[2 * u + 1] & 0xFF00FFu);
+                uint32_t ga = ((p0[2 * u] >> 8) & 0xFF00FFu) + ((p0[2 * u + 1] >> 8) & 0xFF00FFu) +
+                              ((p1[2 * u] >> 8) & 0xFF00FFu) + ((p1[2 * u + 1] >> 8) & 0xFF00FFu);
+                r[v * 8 + u] = (float)(rb & 0xFFFF);
+                b[v * 8 + u] = (float)(rb >> 16);
+                g[v * 8 + u] = (float)(ga & 0xFFFF);
+                al[v * 8 + u] = (float)(ga >> 16);
+            }
+        }
+        // Quadrants over tiles not drawn this frame read as transparent.
+        for (int tv = 0; tv < 2; tv++)
+            for (int tu = 0; tu < 2; tu++) {
+                if (mask[(size_t)((y0 >> 3) + tv) * tiles_x + (x0 >> 3) + tu]) continue;
+                for (int v = 4 * tv; v < 4 * tv + 4; v++)
+                    for (int u = 4 * tu; u < 4 * tu + 4; u++) r[v * 8 + u] = g[v * 8 + u] = b[v * 8 + u] = al[v * 8 + u] = 0.0f;
+            }
+    }
+    const float inv = sx == 1 ? 1.0f : 0.25f;
+    const float inva = inv * (1.0f / 255.0f);
+    float any = 0.0f;
+    for (int k = 0; k < 64; k++) {
+        a[k] = al[k] * inva;
+        any += al[k];
+    }
+    for (int c = 0; c < ncomp; c++) {
+        const float *m = herdjpeg_to_ycc[first_component + c];
+        const float m0 = m[0] * inv, m1 = m[1] * inv, m2 = m[2] * inv;
+        const float shift = first_component + c == 0 ? -128.0f : 0.0f;
+        float *o = ov[c];
+        for (int k = 0; k < 64; k++) o[k] = m0 * r[k] + m1 * g[k] + m2 * b[k] + shift * a[k];
+    }
+    return any > 0.0f;
+}
+
+// Blends the sampled overlay into one block's coefficients through IDCT and FDCT. Branch-free loops,
+// so they vectorize.
+static void herdjpeg_blend_block(JCOEF *restrict coef, const float *restrict ov, const float *restrict a,
+                                 const float *restrict dequant, const float *restrict requant) {
+    float f[64];
+    for (int k = 0; k < 64; k++) f[k] = (float)coef[k] * dequant[k];
+    herdjpeg_idct_fast(f);
+    for (int k = 0; k < 64; k++) {
+        float x = f[k] < -128.0f ? -128.0f : (f[k] > 127.0f ? 127.0f : f[k]);
+        // Transparent pixels keep their unclamped value so they round-trip exactly.
+        f[k] = a[k] > 0.0f ? ov[k] + (1.0f - a[k]) * x : f[k];
     }
     herdjpeg_fdct_fast(f);
-    for (int k = 0; k < 64; k++) coef[k] = herdjpeg_quantize(f[k] * requant[k]);
+    for (int k = 0; k < 64; k++) {
+        float v = f[k] * requant[k];
+        v = v > 32767.0f ? 32767.0f : (v < -32767.0f ? -32767.0f : v);
+        coef[k] = (JCOEF)(int)(v + copysignf(0.5f, v));
+    }
 }
 
 // Uniform overlay: the affine blend commutes with the DCT, so scale AC and move DC (DC = 8 x mean).
