@@ -16,6 +16,20 @@
 
 #include "herdjpeg_internal.h"
 
+#define HERDJPEG_INLINE __attribute__((always_inline))
+
+// Hot per-block functions are built twice on x86-64 Linux, for AVX2+FMA (x86-64-v3) and for the
+// baseline, and the loader picks one per machine (ifunc); elsewhere they are built once.
+#if defined(__x86_64__) && defined(__linux__) && defined(__clang__)
+#define HERDJPEG_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define HERDJPEG_CLONES
+#endif
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 struct herdjpeg_transcoder {
     struct jpeg_decompress_struct src;
     struct jpeg_compress_struct dst;
@@ -91,12 +105,12 @@ static inline void herdjpeg_idct8(float *d, int step) {
 
 // 2-D transforms built so the compiler vectorizes them: each 1-D pass runs the butterflies of all 8
 // columns in one loop (contiguous across columns), and the row pass is a column pass between transposes.
-static void herdjpeg_transpose8(float *restrict out, const float *restrict in) {
+static inline HERDJPEG_INLINE void herdjpeg_transpose8(float *restrict out, const float *restrict in) {
     for (int r = 0; r < 8; r++)
         for (int c = 0; c < 8; c++) out[c * 8 + r] = in[r * 8 + c];
 }
 
-static void herdjpeg_fdct_columns(float *restrict d) {
+static inline HERDJPEG_INLINE void herdjpeg_fdct_columns(float *restrict d) {
     for (int c = 0; c < 8; c++) {
         float tmp0 = d[c] + d[56 + c], tmp7 = d[c] - d[56 + c];
         float tmp1 = d[8 + c] + d[48 + c], tmp6 = d[8 + c] - d[48 + c];
@@ -123,7 +137,7 @@ static void herdjpeg_fdct_columns(float *restrict d) {
     }
 }
 
-static void herdjpeg_idct_columns(float *restrict d) {
+static inline HERDJPEG_INLINE void herdjpeg_idct_columns(float *restrict d) {
     for (int c = 0; c < 8; c++) {
         float tmp0 = d[c], tmp1 = d[16 + c], tmp2 = d[32 + c], tmp3 = d[48 + c];
         float tmp10 = tmp0 + tmp2, tmp11 = tmp0 - tmp2;
@@ -154,7 +168,7 @@ static void herdjpeg_idct_columns(float *restrict d) {
 }
 
 // In place: samples (row-major) -> scaled coefficients (natural order).
-static void herdjpeg_fdct_fast(float *b) {
+static inline HERDJPEG_INLINE void herdjpeg_fdct_fast(float *b) {
     float t[64];
     herdjpeg_fdct_columns(b);
     herdjpeg_transpose8(t, b);
@@ -163,7 +177,7 @@ static void herdjpeg_fdct_fast(float *b) {
 }
 
 // In place: scaled coefficients -> samples.
-static void herdjpeg_idct_fast(float *b) {
+static inline HERDJPEG_INLINE void herdjpeg_idct_fast(float *b) {
     float t[64];
     herdjpeg_idct_columns(b);
     herdjpeg_transpose8(t, b);
@@ -434,6 +448,46 @@ static int herdjpeg_sample_overlay(const uint8_t *layer, size_t stride, const ui
         return herdjpeg_sample_overlay_general(layer, stride, mask, tiles_x, width, height, x0, y0, sx, sy,
                                                first_component, ncomp, ov, a);
     float r[64], g[64], b[64], al[64];
+#if defined(__SSE2__)
+    const __m128i low = _mm_set1_epi32(0xFF), pair = _mm_set1_epi32(0xFF00FF), half = _mm_set1_epi32(0xFFFF);
+    if (sx == 1) {
+        for (int v = 0; v < 8; v++) {
+            const uint8_t *row = layer + (size_t)(y0 + v) * stride + (size_t)x0 * 4;
+            for (int h = 0; h < 2; h++) {
+                __m128i p = _mm_loadu_si128((const __m128i *)(row + 16 * h));
+                int k = v * 8 + 4 * h;
+                _mm_storeu_ps(r + k, _mm_cvtepi32_ps(_mm_and_si128(p, low)));
+                _mm_storeu_ps(g + k, _mm_cvtepi32_ps(_mm_and_si128(_mm_srli_epi32(p, 8), low)));
+                _mm_storeu_ps(b + k, _mm_cvtepi32_ps(_mm_and_si128(_mm_srli_epi32(p, 16), low)));
+                _mm_storeu_ps(al + k, _mm_cvtepi32_ps(_mm_srli_epi32(p, 24)));
+            }
+        }
+    } else {
+        for (int v = 0; v < 8; v++) {
+            const uint8_t *row0 = layer + (size_t)(y0 + 2 * v) * stride + (size_t)x0 * 4;
+            const uint8_t *row1 = row0 + stride;
+            for (int q = 0; q < 2; q++) {
+                // 8 pixels of two rows -> 4 samples; channel pairs (R,B) and (G,A) share 32-bit lanes.
+                __m128i rb[2], ga[2];
+                for (int h = 0; h < 2; h++) {
+                    __m128i p0 = _mm_loadu_si128((const __m128i *)(row0 + 32 * q + 16 * h));
+                    __m128i p1 = _mm_loadu_si128((const __m128i *)(row1 + 32 * q + 16 * h));
+                    __m128i x = _mm_add_epi32(_mm_and_si128(p0, pair), _mm_and_si128(p1, pair));
+                    __m128i y = _mm_add_epi32(_mm_and_si128(_mm_srli_epi32(p0, 8), pair), _mm_and_si128(_mm_srli_epi32(p1, 8), pair));
+                    // Horizontal neighbours: lanes 0 and 2 get (0+1) and (2+3).
+                    rb[h] = _mm_add_epi32(x, _mm_srli_epi64(x, 32));
+                    ga[h] = _mm_add_epi32(y, _mm_srli_epi64(y, 32));
+                }
+                __m128i rbs = _mm_castps_si128(_mm_shuffle_ps(_mm_castsi128_ps(rb[0]), _mm_castsi128_ps(rb[1]), _MM_SHUFFLE(2, 0, 2, 0)));
+                __m128i gas = _mm_castps_si128(_mm_shuffle_ps(_mm_castsi128_ps(ga[0]), _mm_castsi128_ps(ga[1]), _MM_SHUFFLE(2, 0, 2, 0)));
+                int k = v * 8 + 4 * q;
+                _mm_storeu_ps(r + k, _mm_cvtepi32_ps(_mm_and_si128(rbs, half)));
+                _mm_storeu_ps(b + k, _mm_cvtepi32_ps(_mm_srli_epi32(rbs, 16)));
+                _mm_storeu_ps(g + k, _mm_cvtepi32_ps(_mm_and_si128(gas, half)));
+                _mm_storeu_ps(al + k, _mm_cvtepi32_ps(_mm_srli_epi32(gas, 16)));
+            }
+        }
+#else
     if (sx == 1) {
         for (int v = 0; v < 8; v++) {
             uint32_t px[8];
@@ -461,6 +515,7 @@ static int herdjpeg_sample_overlay(const uint8_t *layer, size_t stride, const ui
                 al[v * 8 + u] = (float)(ga >> 16);
             }
         }
+#endif
         // Quadrants over tiles not drawn this frame read as transparent.
         for (int tv = 0; tv < 2; tv++)
             for (int tu = 0; tu < 2; tu++) {
@@ -488,7 +543,7 @@ static int herdjpeg_sample_overlay(const uint8_t *layer, size_t stride, const ui
 
 // Blends the sampled overlay into one block's coefficients through IDCT and FDCT. Branch-free loops,
 // so they vectorize.
-static void herdjpeg_blend_block(JCOEF *restrict coef, const float *restrict ov, const float *restrict a,
+HERDJPEG_CLONES static void herdjpeg_blend_block(JCOEF *restrict coef, const float *restrict ov, const float *restrict a,
                                  const float *restrict dequant, const float *restrict requant) {
     float f[64];
     for (int k = 0; k < 64; k++) f[k] = (float)coef[k] * dequant[k];
@@ -507,12 +562,14 @@ static void herdjpeg_blend_block(JCOEF *restrict coef, const float *restrict ov,
 }
 
 // Uniform overlay: the affine blend commutes with the DCT, so scale AC and move DC (DC = 8 x mean).
-static void herdjpeg_blend_uniform(JCOEF *coef, float ov, float a, float dc_step) {
+HERDJPEG_CLONES static void herdjpeg_blend_uniform(JCOEF *restrict coef, float ov, float a, float dc_step) {
     float keep = 1.0f - a;
-    coef[0] = herdjpeg_quantize((8.0f * ov) * dc_step + keep * (float)coef[0]);
-    for (int k = 1; k < 64; k++) {
-        if (coef[k]) coef[k] = herdjpeg_quantize(keep * (float)coef[k]);
+    float dc = (8.0f * ov) * dc_step + keep * (float)coef[0];
+    for (int k = 0; k < 64; k++) {
+        float v = keep * (float)coef[k];
+        coef[k] = (JCOEF)(int)(v + copysignf(0.5f, v));
     }
+    coef[0] = herdjpeg_quantize(dc);
 }
 
 static int herdjpeg_tiles_dirty(const uint8_t *mask, int tiles_x, int tiles_y, int x0, int y0, int w, int h) {

@@ -23,6 +23,8 @@ public struct ComposeReport: Sendable, Hashable {
     public var encode: Duration = .zero
     /// 8x8 tiles the overlay touched.
     public var touchedTiles = 0
+    /// False when the overlay was the previous frame's and was reused without drawing.
+    public var overlayDrawn = false
 
     /// Everything between decode and encode.
     public var compose: Duration { draw + text + composite }

@@ -7,7 +7,8 @@ import HerdProtocol
 /// JPEG to JPEG without an explicit quality takes the coefficient path (`JPEGOverlayTranscoder`): no
 /// pixel decode or encode, and every block the overlay leaves alone is bit-exact. Anything else
 /// (PNG, a requested quality, EXIF rotation, CMYK) decodes to RGB, composites and encodes.
-/// Codecs, canvas and glyph cache are reused across frames, so memory stays flat in batch mode.
+/// Codecs, canvas and glyph cache are reused across frames, so memory stays flat in batch mode; when a
+/// frame's annotation set equals the previous frame's (and the size matches), the drawn canvas is reused.
 /// Not thread-safe: one composer per worker.
 public final class FrameComposer {
     public let renderer: OverlayRenderer
@@ -16,6 +17,9 @@ public final class FrameComposer {
     private let pngEncoder: PNGEncoder
     private let transcoder: JPEGOverlayTranscoder
     private var canvas: Canvas?
+    /// The set the canvas currently holds, so an unchanged overlay (a static zone layout, one
+    /// annotations file for a whole batch) is drawn once rather than once per frame.
+    private var drawnSet: AnnotationSet?
     private let clock = ContinuousClock()
 
     public init(renderer: OverlayRenderer, limits: DecodeLimits = .default) throws {
@@ -29,14 +33,24 @@ public final class FrameComposer {
     /// Block statistics of the last coefficient-path frame.
     public var lastBlockCounts: JPEGOverlayTranscoder.BlockCounts { transcoder.lastCounts }
 
-    private func canvas(width: Int, height: Int) throws -> Canvas {
-        if let canvas, canvas.width == width, canvas.height == height {
-            canvas.clear()
-            return canvas
+    /// A canvas of this size holding `annotations`; drawn only when the set or the size changed.
+    private func overlay(_ annotations: AnnotationSet?, width: Int, height: Int, report: inout ComposeReport) throws -> Canvas {
+        let canvas: Canvas
+        if let existing = self.canvas, existing.width == width, existing.height == height {
+            if drawnSet == annotations {
+                report.touchedTiles = existing.touchedTileCount
+                return existing
+            }
+            existing.clear()
+            canvas = existing
+        } else {
+            canvas = try Canvas(width: width, height: height)
+            self.canvas = canvas
         }
-        let fresh = try Canvas(width: width, height: height)
-        canvas = fresh
-        return fresh
+        drawnSet = nil
+        try drawOverlay(annotations, on: canvas, report: &report)
+        drawnSet = annotations
+        return canvas
     }
 
     /// Renders `annotations` over `input` (JPEG or PNG bytes). Throws `CodecError` for a bad image.
@@ -59,6 +73,7 @@ public final class FrameComposer {
 
     private func drawOverlay(_ annotations: AnnotationSet?, on canvas: Canvas, report: inout ComposeReport) throws {
         guard let annotations else { return }
+        report.overlayDrawn = true
         var start = clock.now
         try renderer.render(annotations, on: canvas, parts: .shapes)
         report.draw = clock.now - start
@@ -72,8 +87,7 @@ public final class FrameComposer {
         -> (bytes: [UInt8], report: ComposeReport)
     {
         var report = ComposeReport(path: .coefficients, width: info.width, height: info.height)
-        let canvas = try canvas(width: info.width, height: info.height)
-        try drawOverlay(annotations, on: canvas, report: &report)
+        let canvas = try overlay(annotations, width: info.width, height: info.height, report: &report)
         let bytes = try transcoder.compose(input, canvas: canvas)
         let times = transcoder.lastTimes
         report.decode = times.read
@@ -90,8 +104,7 @@ public final class FrameComposer {
         var image = try decoder.decode(input, as: wantsAlpha ? nil : .rgb)
         var report = ComposeReport(path: .pixels, width: image.width, height: image.height)
         report.decode = clock.now - start
-        let canvas = try canvas(width: image.width, height: image.height)
-        try drawOverlay(annotations, on: canvas, report: &report)
+        let canvas = try overlay(annotations, width: image.width, height: image.height, report: &report)
         start = clock.now
         try canvas.composite(onto: &image)
         report.composite = clock.now - start

@@ -4,7 +4,8 @@ import HerdProtocol
 /// banner, laid out for any frame size. `scripts/bench-overlay.py` prints the same layout as JSON for
 /// the side-by-side script.
 enum BenchmarkOverlay {
-    static func make(width: Int, height: Int) -> AnnotationSet {
+    /// `frame` appears in the HUD, so a changing value forces a redraw per frame, as live video does.
+    static func make(width: Int, height: Int, frame: Int? = nil) -> AnnotationSet {
         let sx = Double(width) / 1280, sy = Double(height) / 720
         func p(_ x: Double, _ y: Double) -> PixelPoint { PixelPoint(x: x * sx, y: y * sy) }
         var items: [Annotation] = []
@@ -23,7 +24,7 @@ enum BenchmarkOverlay {
         items.append(.hud(HUDAnnotation(position: .top, entries: [
             .init(key: "Consignment", value: "HK-2026-11-20-0042"), .init(key: "Plate", value: "粤B·12345"),
             .init(key: "Count", value: "57 / 100"), .init(key: "Temp", value: "21.4 °C"), .init(key: "Seal", value: "locked"),
-        ])))
+        ] + (frame.map { [.init(key: "Frame", value: "\($0)")] } ?? []))))
         items.append(.alert(AlertAnnotation(severity: .warning, message: "Counted 57 of 100 declared head", code: "count.mismatch")))
         return AnnotationSet(frame: FrameSize(width: width, height: height), items: items)
     }

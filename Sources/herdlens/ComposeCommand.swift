@@ -171,9 +171,9 @@ struct ComposeCommand: ParsableCommand {
         let set = try annotations(for: job.input, shared: shared)
         let bytes: [UInt8]
         do {
-            bytes = [UInt8](try Data(contentsOf: job.input))
+            bytes = try FileIO.readAll(job.input.path)
         } catch {
-            throw Failure(exit: ComposeExit.ioError, message: "\(job.input.path): cannot read: \(error.localizedDescription)")
+            throw Failure(exit: ComposeExit.ioError, message: "\(job.input.path): cannot read: \(error)")
         }
         let outputFormat = ImageFormat(fileExtension: job.output.pathExtension) ?? .jpeg
         let options = ComposeOptions(outputFormat: outputFormat, quality: quality, allowCoefficientPath: !pixelPath)
@@ -188,9 +188,9 @@ struct ComposeCommand: ParsableCommand {
             throw Failure(exit: ComposeExit.internalError, message: "\(job.input.path): \(error)")
         }
         do {
-            try Data(result.bytes).write(to: job.output, options: .atomic)
+            try FileIO.writeReplacing(job.output.path, result.bytes)
         } catch {
-            throw Failure(exit: ComposeExit.ioError, message: "\(job.output.path): cannot write: \(error.localizedDescription)")
+            throw Failure(exit: ComposeExit.ioError, message: "\(job.output.path): cannot write: \(error)")
         }
         if verbose {
             let r = result.report
