@@ -80,6 +80,8 @@ t_gst=$(run_best gstreamer taskset -c 1 gst-launch-1.0 -q multifilesrc location=
   textoverlay text="WARNING count.mismatch" valignment=bottom halignment=left font-desc="DejaVu Sans 13" ! \
   jpegenc quality=85 ! multifilesink location="$work/out/%04d.jpg")
 t_herd=$(run_best herdlens taskset -c 1 "$herdlens" compose --annotations "$work/overlay.json" --output "$work/out" "$frames")
+echo '{"version":1,"frame":{"width":'"$w"',"height":'"$h"'},"items":[]}' > "$work/empty.json"
+t_codec=$(run_best libjpeg-only taskset -c 1 "$herdlens" compose --pixel-path --annotations "$work/empty.json" --output "$work/out" "$frames")
 t_herd_px=$(run_best herdlens-pixels taskset -c 1 "$herdlens" compose --pixel-path --annotations "$work/overlay.json" --output "$work/out" "$frames")
 
 fps() { echo "scale=1; $count / $1" | bc -l; }
@@ -89,6 +91,7 @@ printf '%-34s %10s %10s\n' "ffmpeg (10 drawbox + 3 drawtext)" "$(fps "$t_ffmpeg"
 printf '%-34s %10s %10s\n' "gstreamer (3 textoverlay)" "$(fps "$t_gst")" "$(ms "$t_gst")"
 printf '%-34s %10s %10s\n' "herdlens compose (coefficients)" "$(fps "$t_herd")" "$(ms "$t_herd")"
 printf '%-34s %10s %10s\n' "herdlens compose --pixel-path" "$(fps "$t_herd_px")" "$(ms "$t_herd_px")"
+printf '%-34s %10s %10s\n' "reference: decode+encode, no overlay" "$(fps "$t_codec")" "$(ms "$t_codec")"
 echo "herdlens vs ffmpeg:    $(echo "scale=2; $t_ffmpeg / $t_herd" | bc -l)x"
 echo "herdlens vs gstreamer: $(echo "scale=2; $t_gst / $t_herd" | bc -l)x"
 echo "pixel path vs ffmpeg:  $(echo "scale=2; $t_ffmpeg / $t_herd_px" | bc -l)x; vs gstreamer: $(echo "scale=2; $t_gst / $t_herd_px" | bc -l)x"

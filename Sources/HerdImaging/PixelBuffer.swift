@@ -19,6 +19,12 @@ public struct PixelBuffer: Sendable, Equatable {
         self.height = height
         self.format = format
         let count = width * height * format.bytesPerPixel
+        let channels = [fill.red, fill.green, fill.blue, fill.alpha].prefix(format == .rgba ? 4 : 3)
+        if format != .gray, channels.allSatisfy({ $0 == fill.red }) {
+            // One byte value everywhere (black, white, clear): a plain memset.
+            self.bytes = [UInt8](repeating: fill.red, count: count)
+            return
+        }
         switch format {
         case .gray:
             self.bytes = [UInt8](repeating: fill.luma, count: count)

@@ -86,9 +86,7 @@ struct ComposeBench: ParsableCommand {
         sizes.sort { $0.0 * $0.1 < $1.0 * $1.1 }
         let composer = try FrameComposer(renderer: OverlayRenderer(text: TextRenderer()))
         print("herdlens bench compose: \(names.count) frames from \(frames), \(iterations) iterations each, median ms per frame")
-        print(String(format: "%-10@ %-12@ %7@ %7@ %7@ %9@ %7@ %8@ %7@ %8@", "size" as NSString, "path" as NSString,
-                     "decode" as NSString, "draw" as NSString, "text" as NSString, "composite" as NSString,
-                     "encode" as NSString, "compose" as NSString, "whole" as NSString, "frames/s" as NSString))
+        print(Self.row(["size", "path", "decode", "draw", "text", "composite", "encode", "compose", "whole", "frames/s"]))
         for (w, h) in sizes {
             let frameBytes = bySize["\(w)x\(h)"]!
             let staticOverlay = BenchmarkOverlay.make(width: w, height: h)
@@ -112,10 +110,9 @@ struct ComposeBench: ParsableCommand {
                     }
                 }
                 let whole = Self.median(samples.total)
-                print(String(format: "%-10@ %-12@ %7.3f %7.3f %7.3f %9.3f %7.3f %8.3f %7.3f %8.1f", "\(w)x\(h)" as NSString,
-                             label as NSString, Self.median(samples.decode), Self.median(samples.draw),
-                             Self.median(samples.text), Self.median(samples.composite), Self.median(samples.encode),
-                             Self.median(samples.compose), whole, 1000 / whole))
+                let values = [samples.decode, samples.draw, samples.text, samples.composite, samples.encode, samples.compose]
+                    .map { String(format: "%.3f", Self.median($0)) }
+                print(Self.row(["\(w)x\(h)", label] + values + [String(format: "%.3f", whole), String(format: "%.1f", 1000 / whole)]))
             }
         }
         if memoryFrames > 0, let (w, h) = sizes.last, let frameBytes = bySize["\(w)x\(h)"] {
@@ -129,6 +126,16 @@ struct ComposeBench: ParsableCommand {
             let last = Self.residentKiB()
             print("memory: \(memoryFrames) frames at \(w)x\(h): RSS \(first / 1024) MiB after frame 1, \(tenth / 1024) MiB after frame 10, \(last / 1024) MiB after frame \(memoryFrames) (peak \(Self.peakKiB() / 1024) MiB)")
         }
+    }
+
+    /// One table row: the first two columns left-aligned, the rest right-aligned.
+    static func row(_ cells: [String]) -> String {
+        let widths = [10, 12, 7, 7, 7, 9, 7, 8, 7, 8]
+        return zip(cells, widths).enumerated().map { index, pair in
+            let (cell, width) = pair
+            let pad = String(repeating: " ", count: max(0, width - cell.count))
+            return index < 2 ? cell + pad : pad + cell
+        }.joined(separator: " ")
     }
 
     /// Current resident set from /proc/self/statm, in KiB.
