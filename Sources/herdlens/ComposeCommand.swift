@@ -121,6 +121,9 @@ struct ComposeCommand: ParsableCommand {
         if let firstFailure { throw firstFailure }
     }
 
+    /// Largest annotations file accepted (an annotation set is bounded far below this).
+    static let maxAnnotationBytes = 16 * 1024 * 1024
+
     private func stem(_ url: URL) -> String { url.deletingPathExtension().lastPathComponent }
 
     private func fail(_ code: ExitCode, _ message: String) -> Never {
@@ -146,9 +149,11 @@ struct ComposeCommand: ParsableCommand {
     private func readAnnotations(_ url: URL) throws -> AnnotationSet {
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = Data(try FileIO.readAll(url.path, limit: Self.maxAnnotationBytes))
+        } catch let error as FileIO.TooLarge {
+            throw Failure(exit: ComposeExit.badAnnotations, message: "\(url.path): bad annotations (invalidAnnotation): file \(error)")
         } catch {
-            throw Failure(exit: ComposeExit.ioError, message: "\(url.path): cannot read annotations: \(error.localizedDescription)")
+            throw Failure(exit: ComposeExit.ioError, message: "\(url.path): cannot read annotations: \(error)")
         }
         do {
             return try AnnotationSet.decode(json: data)
@@ -171,7 +176,9 @@ struct ComposeCommand: ParsableCommand {
         let set = try annotations(for: job.input, shared: shared)
         let bytes: [UInt8]
         do {
-            bytes = try FileIO.readAll(job.input.path)
+            bytes = try FileIO.readAll(job.input.path, limit: DecodeLimits.default.maxBytes)
+        } catch let error as FileIO.TooLarge {
+            throw Failure(exit: ComposeExit.badImage, message: "\(job.input.path): bad image (tooLarge): file \(error)")
         } catch {
             throw Failure(exit: ComposeExit.ioError, message: "\(job.input.path): cannot read: \(error)")
         }

@@ -8,26 +8,38 @@ enum FileIO {
         var description: String
     }
 
-    static func readAll(_ path: String) throws -> [UInt8] {
+    /// A file (or pipe) over the caller's size limit; nothing past the limit was read.
+    struct TooLarge: Error, CustomStringConvertible {
+        var limit: Int
+        var description: String { "larger than the \(limit)-byte limit" }
+    }
+
+    /// The whole file, or everything a pipe (`<(...)`, `/dev/stdin`) delivers, up to `limit` bytes.
+    static func readAll(_ path: String, limit: Int) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw Failure(description: String(cString: strerror(errno))) }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw Failure(description: String(cString: strerror(errno))) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw Failure(description: "not a regular file") }
-        let size = Int(info.st_size)
-        var bytes = [UInt8](repeating: 0, count: size)
+        guard (info.st_mode & S_IFMT) != S_IFDIR else { throw Failure(description: "is a directory") }
+        let regular = (info.st_mode & S_IFMT) == S_IFREG
+        if regular && Int(info.st_size) > limit { throw TooLarge(limit: limit) }
+        var bytes = [UInt8](repeating: 0, count: regular ? Int(info.st_size) : 64 * 1024)
         var done = 0
-        try bytes.withUnsafeMutableBytes { buffer in
-            while done < size {
-                let n = read(fd, buffer.baseAddress! + done, size - done)
-                if n < 0 && errno == EINTR { continue }
-                guard n >= 0 else { throw Failure(description: String(cString: strerror(errno))) }
-                if n == 0 { break }  // file shrank while reading
-                done += n
+        while true {
+            if done == bytes.count {
+                if regular { break }
+                guard bytes.count < limit + 1 else { throw TooLarge(limit: limit) }
+                bytes.append(contentsOf: repeatElement(0, count: min(bytes.count, limit + 1 - bytes.count)))
             }
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw Failure(description: String(cString: strerror(errno))) }
+            if n == 0 { break }
+            done += n
         }
-        if done < size { bytes.removeLast(size - done) }
+        if done > limit { throw TooLarge(limit: limit) }
+        bytes.removeLast(bytes.count - done)
         return bytes
     }
 

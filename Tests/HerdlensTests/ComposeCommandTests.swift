@@ -80,6 +80,14 @@ struct ComposeCommandTests {
         #expect(run.status == 3)
         #expect(run.stderr.contains("truncated--jpeg-half.jpg") && run.stderr.contains("truncated"))
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("pen-day-720p.jpg").path))
+        // A file over the 64 MB input limit is refused without being read whole.
+        let huge = dir.appendingPathComponent("huge.jpg")
+        FileManager.default.createFile(atPath: huge.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: huge)
+        try handle.truncate(atOffset: 70 * 1024 * 1024)
+        try handle.close()
+        let tooLarge = try herdlens(["compose", "--output", dir.appendingPathComponent("h.jpg").path, huge.path])
+        #expect(tooLarge.status == 3 && tooLarge.stderr.contains("tooLarge"))
     }
 
     @Test("bad annotations exit 4")
