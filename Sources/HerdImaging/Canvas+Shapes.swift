@@ -44,8 +44,66 @@ extension Canvas {
 
     public func fillRect(_ rect: Rect, color: Color) throws(DrawingError) {
         guard rect.isFinite else { throw .nonFiniteCoordinate("rectangle") }
-        if rect.isEmpty { return }
-        try fill(polygons: [rect.corners], color: color)
+        if rect.isEmpty || color.alpha == 0 { return }
+        fillAxisAligned(outer: guarded(rect), inner: nil, color: color)
+    }
+
+    private func guarded(_ r: Rect) -> Rect {
+        let g = Self.coordinateGuard
+        let x0 = min(max(r.minX, -g), g), y0 = min(max(r.minY, -g), g)
+        let x1 = min(max(r.maxX, -g), g), y1 = min(max(r.maxY, -g), g)
+        return Rect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
+    }
+
+    /// Exact area of pixel `p`'s unit interval inside [lo, hi).
+    @inline(__always)
+    private static func overlap(_ p: Int, _ lo: Double, _ hi: Double) -> Float {
+        Float(max(0, min(Double(p + 1), hi) - max(Double(p), lo)))
+    }
+
+    /// An axis-aligned rectangle, or the ring between `outer` and `inner`, without the general
+    /// rasterizer: coverage is separable, `cover(x) * cover(y)`, and a ring's is outer minus inner, so
+    /// corners and band joins are exact and nothing blends twice.
+    private func fillAxisAligned(outer: Rect, inner: Rect?, color: Color) {
+        let rowStart = max(0, Int(outer.minY.rounded(.down))), rowEnd = min(height, Int(outer.maxY.rounded(.up)))
+        let colStart = max(0, Int(outer.minX.rounded(.down))), colEnd = min(width, Int(outer.maxX.rounded(.up)))
+        guard rowStart < rowEnd, colStart < colEnd else { return }
+        let hole = inner.flatMap { $0.isEmpty ? nil : $0 }
+        // Columns where the outer rectangle covers the whole pixel width.
+        let fullStart = max(colStart, Int(outer.minX.rounded(.up))), fullEnd = min(colEnd, Int(outer.maxX.rounded(.down)))
+        for y in rowStart..<rowEnd {
+            let outerY = Self.overlap(y, outer.minY, outer.maxY)
+            let innerY = hole.map { Self.overlap(y, $0.minY, $0.maxY) } ?? 0
+            if innerY == 0 {
+                if fullStart < fullEnd {
+                    for x in colStart..<fullStart { emit(y, x, outerY * Self.overlap(x, outer.minX, outer.maxX), color) }
+                    blendSpan(row: y, from: fullStart, to: fullEnd, color: color, coverage: outerY)
+                    for x in max(fullEnd, fullStart)..<colEnd { emit(y, x, outerY * Self.overlap(x, outer.minX, outer.maxX), color) }
+                } else {
+                    for x in colStart..<colEnd { emit(y, x, outerY * Self.overlap(x, outer.minX, outer.maxX), color) }
+                }
+                continue
+            }
+            let hole = hole!
+            // Pixels fully inside the hole horizontally see only the rows' difference.
+            let holeStart = max(colStart, Int(hole.minX.rounded(.up))), holeEnd = min(colEnd, Int(hole.maxX.rounded(.down)))
+            let bandEnd = max(colStart, min(holeStart, colEnd)), bandStart = max(bandEnd, min(colEnd, max(holeEnd, holeStart)))
+            for x in colStart..<bandEnd {
+                emit(y, x, outerY * Self.overlap(x, outer.minX, outer.maxX) - innerY * Self.overlap(x, hole.minX, hole.maxX), color)
+            }
+            if holeStart < holeEnd {
+                let middle = outerY - innerY
+                if middle > 0.002 { blendSpan(row: y, from: holeStart, to: holeEnd, color: color, coverage: middle) }
+            }
+            for x in bandStart..<colEnd {
+                emit(y, x, outerY * Self.overlap(x, outer.minX, outer.maxX) - innerY * Self.overlap(x, hole.minX, hole.maxX), color)
+            }
+        }
+    }
+
+    @inline(__always)
+    private func emit(_ y: Int, _ x: Int, _ coverage: Float, _ color: Color) {
+        if coverage > 0.002 { blendSpan(row: y, from: x, to: x + 1, color: color, coverage: min(1, coverage)) }
     }
 
     /// Strokes a rectangle's outline centred on its edges.
@@ -53,14 +111,9 @@ extension Canvas {
         guard rect.isFinite else { throw .nonFiniteCoordinate("rectangle") }
         try validate(extent: strokeWidth, "stroke width")
         if strokeWidth == 0 || rect.width < 0 || rect.height < 0 { return }
+        guard color.alpha > 0 else { return }
         let half = min(strokeWidth, Self.maximumExtent) / 2
-        let outer = rect.insetBy(-half)
-        let inner = rect.insetBy(half)
-        if inner.isEmpty {
-            try fill(polygons: [outer.corners], color: color)
-        } else {
-            try fill(polygons: [outer.corners, inner.corners.reversed()], color: color)
-        }
+        fillAxisAligned(outer: guarded(rect.insetBy(-half)), inner: guarded(rect.insetBy(half)), color: color)
     }
 
     /// Fills a rectangle with circular corners (a label plate).

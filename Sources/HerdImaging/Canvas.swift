@@ -16,8 +16,12 @@ public final class Canvas {
 
     let pixels: UnsafeMutablePointer<UInt8>
     let tileMask: UnsafeMutablePointer<UInt8>
-    private(set) var touchedTiles: [Int32] = []
-    var rasterizer = Rasterizer()
+    /// Indices of tiles drawn into since `clear()`, in first-touch order (`touchedCount` of them).
+    private let touchedTiles: UnsafeMutablePointer<Int32>
+    private var touchedCount = 0
+    // The canvas has one owner at a time (documented); skip the runtime's exclusivity bookkeeping on
+    // the per-span hot path.
+    @exclusivity(unchecked) var rasterizer = Rasterizer()
 
     /// A transparent canvas; both sides must be in 1...65535.
     public init(width: Int, height: Int) throws(DrawingError) {
@@ -32,25 +36,26 @@ public final class Canvas {
         pixels.initialize(repeating: 0, count: width * height * 4)
         tileMask = .allocate(capacity: tilesX * tilesY)
         tileMask.initialize(repeating: 0, count: tilesX * tilesY)
-        touchedTiles.reserveCapacity(tilesX * tilesY)
+        touchedTiles = .allocate(capacity: tilesX * tilesY)
     }
 
     deinit {
         pixels.deallocate()
         tileMask.deallocate()
+        touchedTiles.deallocate()
     }
 
     /// Makes the whole canvas transparent again.
     public func clear() {
-        for tile in touchedTiles { tileMask[Int(tile)] = 0 }
-        touchedTiles.removeAll(keepingCapacity: true)
+        for i in 0..<touchedCount { tileMask[Int(touchedTiles[i])] = 0 }
+        touchedCount = 0
     }
 
     /// True when nothing has been drawn since the last `clear()`.
-    public var isEmpty: Bool { touchedTiles.isEmpty }
+    public var isEmpty: Bool { touchedCount == 0 }
 
     /// Number of 8x8 tiles drawn into since the last `clear()`.
-    public var touchedTileCount: Int { touchedTiles.count }
+    public var touchedTileCount: Int { touchedCount }
 
     /// The premultiplied RGBA colour at (x, y); transparent where nothing was drawn.
     public func premultipliedPixel(x: Int, y: Int) -> Color {
@@ -86,7 +91,8 @@ public final class Canvas {
             let index = ty * tilesX + tx
             if tileMask[index] == 0 {
                 tileMask[index] = 1
-                touchedTiles.append(Int32(index))
+                touchedTiles[touchedCount] = Int32(index)
+                touchedCount &+= 1
                 let px = tx << 3, py = ty << 3
                 let w = min(8, width - px), h = min(8, height - py)
                 for r in 0..<h { (pixels + ((py + r) * width + px) * 4).update(repeating: 0, count: w * 4) }
@@ -97,7 +103,7 @@ public final class Canvas {
 
     /// Source-over of `color` at `coverage` onto pixels [x0, x1) of row y (already clipped).
     func blendSpan(row y: Int, from x0: Int, to x1: Int, color: Color, coverage: Float) {
-        let alpha = UInt32((Float(color.alpha) * coverage).rounded())
+        let alpha = UInt32(Float(color.alpha) * coverage + 0.5)
         if alpha == 0 || x0 >= x1 { return }
         touch(row: y, from: x0, to: x1)
         let source = Self.premultipliedWord(color, alpha: alpha)
@@ -218,7 +224,8 @@ public final class Canvas {
         let format = buffer.format
         buffer.bytes.withUnsafeMutableBufferPointer { dst in
             let base = dst.baseAddress!
-            for tile in touchedTiles {
+            for i in 0..<touchedCount {
+                let tile = touchedTiles[i]
                 let ty = Int(tile) / tilesX, tx = Int(tile) % tilesX
                 let px = tx << 3, py = ty << 3
                 let w = min(8, width - px), h = min(8, height - py)

@@ -10,7 +10,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure HerdLens on this machine.",
-        subcommands: [ComposeBench.self]
+        subcommands: [ComposeBench.self, DrawBench.self]
     )
 }
 
