@@ -43,65 +43,12 @@ struct herdjpeg_transcoder {
 
 // Fast separable DCTs after Arai, Agui and Nakajima (the factorisation libjpeg's float DCTs use):
 // 5 multiplies and 29 additions per 8 points. Both leave a per-frequency scale on the coefficients,
-// which herdjpeg_fill_scales measures once against the orthonormal DCT (JPEG's DCT is exactly the
+// which herdjpeg_fill_tables measures once against the orthonormal DCT (JPEG's DCT is exactly the
 // orthonormal 2-D DCT-II) and folds into the quantization step, so nothing hangs on remembered constants.
 static float herdjpeg_basis[8][8];    // orthonormal DCT-II rows, for calibration
 static float herdjpeg_fdct_scale[64];  // true coefficient = fast FDCT output * scale
 static float herdjpeg_idct_scale[64];  // fast IDCT input = true coefficient * scale
 static pthread_once_t herdjpeg_tables_once = PTHREAD_ONCE_INIT;
-
-static inline void herdjpeg_fdct8(float *d, int step) {
-    float tmp0 = d[0] + d[7 * step], tmp7 = d[0] - d[7 * step];
-    float tmp1 = d[step] + d[6 * step], tmp6 = d[step] - d[6 * step];
-    float tmp2 = d[2 * step] + d[5 * step], tmp5 = d[2 * step] - d[5 * step];
-    float tmp3 = d[3 * step] + d[4 * step], tmp4 = d[3 * step] - d[4 * step];
-    float tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
-    d[0] = tmp10 + tmp11;
-    d[4 * step] = tmp10 - tmp11;
-    float z1 = (tmp12 + tmp13) * 0.707106781f;
-    d[2 * step] = tmp13 + z1;
-    d[6 * step] = tmp13 - z1;
-    tmp10 = tmp4 + tmp5;
-    tmp11 = tmp5 + tmp6;
-    tmp12 = tmp6 + tmp7;
-    float z5 = (tmp10 - tmp12) * 0.382683433f;
-    float z2 = 0.541196100f * tmp10 + z5;
-    float z4 = 1.306562965f * tmp12 + z5;
-    float z3 = tmp11 * 0.707106781f;
-    float z11 = tmp7 + z3, z13 = tmp7 - z3;
-    d[5 * step] = z13 + z2;
-    d[3 * step] = z13 - z2;
-    d[step] = z11 + z4;
-    d[7 * step] = z11 - z4;
-}
-
-static inline void herdjpeg_idct8(float *d, int step) {
-    float tmp0 = d[0], tmp1 = d[2 * step], tmp2 = d[4 * step], tmp3 = d[6 * step];
-    float tmp10 = tmp0 + tmp2, tmp11 = tmp0 - tmp2;
-    float tmp13 = tmp1 + tmp3, tmp12 = (tmp1 - tmp3) * 1.414213562f - tmp13;
-    tmp0 = tmp10 + tmp13;
-    tmp3 = tmp10 - tmp13;
-    tmp1 = tmp11 + tmp12;
-    tmp2 = tmp11 - tmp12;
-    float tmp4 = d[step], tmp5 = d[3 * step], tmp6 = d[5 * step], tmp7 = d[7 * step];
-    float z13 = tmp6 + tmp5, z10 = tmp6 - tmp5, z11 = tmp4 + tmp7, z12 = tmp4 - tmp7;
-    tmp7 = z11 + z13;
-    tmp11 = (z11 - z13) * 1.414213562f;
-    float z5 = (z10 + z12) * 1.847759065f;
-    tmp10 = 1.082392200f * z12 - z5;
-    tmp12 = -2.613125930f * z10 + z5;
-    tmp6 = tmp12 - tmp7;
-    tmp5 = tmp11 - tmp6;
-    tmp4 = tmp10 + tmp5;
-    d[0] = tmp0 + tmp7;
-    d[7 * step] = tmp0 - tmp7;
-    d[step] = tmp1 + tmp6;
-    d[6 * step] = tmp1 - tmp6;
-    d[2 * step] = tmp2 + tmp5;
-    d[5 * step] = tmp2 - tmp5;
-    d[4 * step] = tmp3 + tmp4;
-    d[3 * step] = tmp3 - tmp4;
-}
 
 // 2-D transforms built so the compiler vectorizes them: each 1-D pass runs the butterflies of all 8
 // columns in one loop (contiguous across columns), and the row pass is a column pass between transposes.
@@ -190,18 +137,19 @@ static void herdjpeg_fill_tables(void) {
         double alpha = u == 0 ? sqrt(1.0 / 8.0) : sqrt(2.0 / 8.0);
         for (int x = 0; x < 8; x++) herdjpeg_basis[u][x] = (float)(alpha * cos((2.0 * x + 1.0) * u * M_PI / 16.0));
     }
-    // 1-D scales: fast FDCT of basis row u yields f_u at index u; fast IDCT of e_u yields g_u * row u.
+    // 1-D scales, measured on column 0 of a block: the fast FDCT of basis row u yields f_u at index u;
+    // the fast IDCT of e_u yields g_u times row u.
     double f[8], g[8];
     for (int u = 0; u < 8; u++) {
-        float v[8];
-        for (int x = 0; x < 8; x++) v[x] = herdjpeg_basis[u][x];
-        herdjpeg_fdct8(v, 1);
-        f[u] = v[u];
-        float e[8] = {0};
-        e[u] = 1.0f;
-        herdjpeg_idct8(e, 1);
+        float block[64] = {0};
+        for (int x = 0; x < 8; x++) block[x * 8] = herdjpeg_basis[u][x];
+        herdjpeg_fdct_columns(block);
+        f[u] = block[u * 8];
+        float impulse[64] = {0};
+        impulse[u * 8] = 1.0f;
+        herdjpeg_idct_columns(impulse);
         double dot = 0;
-        for (int x = 0; x < 8; x++) dot += e[x] * herdjpeg_basis[u][x];
+        for (int x = 0; x < 8; x++) dot += impulse[x * 8] * herdjpeg_basis[u][x];
         g[u] = dot;
     }
     for (int v = 0; v < 8; v++) {

@@ -103,20 +103,19 @@ struct ComposeCommand: ParsableCommand {
         }
 
         var firstFailure: ExitCode?
+        var failed = 0
         for job in jobs {
             do {
                 try compose(job, shared: shared, composer: composer)
             } catch let failure as Failure {
-                FileHandle.standardError.write(Data((failure.message + "\n").utf8))
+                FileHandle.standardError.write(Data(("herdlens compose: " + failure.message + "\n").utf8))
+                failed += 1
                 if firstFailure == nil { firstFailure = failure.exit }
             }
         }
-        if isBatch {
-            let failed = jobs.count - (firstFailure == nil ? jobs.count : 0)
-            if verbose || firstFailure != nil {
-                FileHandle.standardError.write(Data("composed \(jobs.count) frame(s)\(firstFailure == nil ? "" : ", some failed")\n".utf8))
-            }
-            _ = failed
+        if isBatch && (verbose || failed > 0) {
+            let summary = "herdlens compose: \(jobs.count - failed) of \(jobs.count) frame(s) written\n"
+            FileHandle.standardError.write(Data(summary.utf8))
         }
         if let firstFailure { throw firstFailure }
     }
