@@ -34,6 +34,9 @@ struct ComposeCommand: ParsableCommand {
     @Option(help: "JPEG quality 1-100; forces a full re-encode.")
     var quality: Int?
 
+    @Option(help: "Largest input image in megapixels, checked from the header before decoding.")
+    var maxMegapixels: Double = 40
+
     @Flag(help: "Always decode to pixels and re-encode (no coefficient path).")
     var pixelPath = false
 
@@ -45,6 +48,7 @@ struct ComposeCommand: ParsableCommand {
 
     func validate() throws {
         if let quality, !(1...100).contains(quality) { throw ValidationError("--quality must be 1...100") }
+        guard maxMegapixels > 0, maxMegapixels <= 1000 else { throw ValidationError("--max-megapixels must be in (0, 1000]") }
         if inputs.isEmpty { throw ValidationError("give at least one input frame") }
         guard ImageFormat(fileExtension: format) != nil else { throw ValidationError("--format must be jpg or png") }
     }
@@ -97,7 +101,9 @@ struct ComposeCommand: ParsableCommand {
         let shared = try loadSharedAnnotations()
         let composer: FrameComposer
         do {
-            composer = try FrameComposer(renderer: OverlayRenderer(text: TextRenderer()))
+            var limits = DecodeLimits.default
+            limits.maxPixels = Int(maxMegapixels * 1_000_000)
+            composer = try FrameComposer(renderer: OverlayRenderer(text: TextRenderer()), limits: limits)
         } catch let error as FontError {
             fail(ComposeExit.fontError, "fonts: \(error.message)")
         }

@@ -88,6 +88,9 @@ struct ComposeCommandTests {
         try handle.close()
         let tooLarge = try herdlens(["compose", "--output", dir.appendingPathComponent("h.jpg").path, huge.path])
         #expect(tooLarge.status == 3 && tooLarge.stderr.contains("tooLarge"))
+        // The pixel limit is configurable: a 720p frame is over a 0.5 MP limit.
+        let limited = try herdlens(["compose", "--max-megapixels", "0.5", "--output", dir.appendingPathComponent("l.jpg").path, frame])
+        #expect(limited.status == 3 && limited.stderr.contains("tooLarge"))
     }
 
     @Test("bad annotations exit 4")
