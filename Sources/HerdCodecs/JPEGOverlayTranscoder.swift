@@ -13,10 +13,12 @@ import HerdImaging
 /// Not thread-safe: give each task its own.
 public final class JPEGOverlayTranscoder {
     /// How many blocks the last `compose` left alone, blended as coefficients, or re-transformed.
-    public struct BlockCounts: Sendable, Hashable {
+    public struct BlockCounts: Sendable, Hashable, CustomStringConvertible {
         public var untouched: Int
         public var coefficientBlend: Int
         public var retransformed: Int
+
+        public var description: String { "untouched:\(untouched),dct-domain:\(coefficientBlend),idct:\(retransformed)" }
     }
 
     private let handle: OpaquePointer
