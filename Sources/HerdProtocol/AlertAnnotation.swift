@@ -12,4 +12,26 @@ public struct AlertAnnotation: Sendable, Hashable, Codable {
         self.code = code
         self.style = style
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case kind, severity, message, code, style
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        severity = try c.decode(Severity.self, forKey: .severity)
+        message = try c.decode(String.self, forKey: .message)
+        code = try c.decodeIfPresent(String.self, forKey: .code)
+        style = try c.decodeIfPresent(AnnotationStyle.self, forKey: .style)
+    }
+
+    /// Encodes with `"kind": "alert"`, so an alert stands alone on the wire as it does inside a set.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode("alert", forKey: .kind)
+        try c.encode(severity, forKey: .severity)
+        try c.encode(message, forKey: .message)
+        try c.encodeIfPresent(code, forKey: .code)
+        try c.encodeIfPresent(style, forKey: .style)
+    }
 }

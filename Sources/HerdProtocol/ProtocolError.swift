@@ -1,0 +1,45 @@
+/// Why a wire message was refused. The `code` is stable and is what devices and viewers receive in
+/// `{"type":"error","code":…}` or `{"error":{"code":…}}`; Protocol/v1/README.md lists every code.
+public struct ProtocolError: Error, Equatable, CustomStringConvertible {
+    private enum Internal: String, Equatable {
+        case badEnvelope
+        case headerTooLarge
+        case badJSON
+        case unknownType
+        case invalidStream
+        case invalidSeq
+        case invalidTimestamp
+        case invalidMessage
+    }
+
+    private let value: Internal
+    /// What is wrong, for people; not part of equality.
+    public let message: String
+
+    private init(_ value: Internal, _ message: String) {
+        self.value = value
+        self.message = message
+    }
+
+    public static func == (a: ProtocolError, b: ProtocolError) -> Bool { a.value == b.value }
+
+    /// Shorter than 4 bytes, or a header length past the end of the message.
+    public static func badEnvelope(_ message: String = "malformed envelope") -> Self { .init(.badEnvelope, message) }
+    /// The JSON header is longer than the limit (64 KiB by default).
+    public static func headerTooLarge(_ message: String = "header too large") -> Self { .init(.headerTooLarge, message) }
+    /// The header is not a JSON object of the right shape.
+    public static func badJSON(_ message: String) -> Self { .init(.badJSON, message) }
+    /// `type` names no message this endpoint accepts.
+    public static func unknownType(_ message: String) -> Self { .init(.unknownType, message) }
+    /// A stream id outside `[A-Za-z0-9._-]{1,64}`.
+    public static func invalidStream(_ message: String) -> Self { .init(.invalidStream, message) }
+    /// A missing or non-integer `seq`, or one outside 0...2^64-1.
+    public static func invalidSeq(_ message: String) -> Self { .init(.invalidSeq, message) }
+    /// A time that is not RFC 3339 with an explicit offset.
+    public static func invalidTimestamp(_ message: String) -> Self { .init(.invalidTimestamp, message) }
+    /// Well-formed JSON that breaks another rule (sensor ranges, detection boxes, options).
+    public static func invalidMessage(_ message: String) -> Self { .init(.invalidMessage, message) }
+
+    public var code: String { value.rawValue }
+    public var description: String { "\(code): \(message)" }
+}

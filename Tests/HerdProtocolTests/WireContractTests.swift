@@ -1,0 +1,117 @@
+import Foundation
+import HerdProtocol
+import HerdTesting
+import Testing
+
+@Suite("Wire contract v1")
+struct WireContractTests {
+    static let wire = SampleFrames.repositoryRoot.appendingPathComponent("Protocol/v1/examples/wire")
+    static let invalid = SampleFrames.repositoryRoot.appendingPathComponent("Protocol/v1/examples/wire-invalid")
+
+    static func names(_ url: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+    }
+
+    func bytes(_ url: URL) throws -> [UInt8] { [UInt8](try Data(contentsOf: url)) }
+
+    /// Decodes a golden file with the type its name says and checks that re-encoding keeps every field.
+    func roundTrip<T: Codable & Equatable>(_ type: T.Type, _ json: [UInt8]) throws {
+        let value = try WireJSON.decode(T.self, from: json)
+        #expect(try WireJSON.decode(T.self, from: WireJSON.encode(value)) == value)
+        let original = try JSONSerialization.jsonObject(with: Data(json)) as? NSDictionary
+        let again = try JSONSerialization.jsonObject(with: Data(WireJSON.encode(value))) as? NSDictionary
+        #expect(original == again, "re-encoding changed the message")
+    }
+
+    @Test("golden messages decode and re-encode to the same JSON", arguments: names(wire))
+    func golden(name: String) throws {
+        let json = try bytes(Self.wire.appendingPathComponent(name))
+        switch name {
+        case "device-frame.json":
+            guard case .frame(let header) = try DeviceMessage.decode(json) else { Issue.record("not a frame"); return }
+            #expect(header.stream.rawValue == "farm-jx-017.cam-1" && header.capturedAt.offsetMinutes == 480)
+            #expect(header.sensors?.consignment?.vehiclePlate == "粤B·12345")
+            #expect(header.detections?.first?.objectClass == "pig")
+        case "device-telemetry.json": try roundTrip(TelemetryMessage.self, json)
+        case "device-session-start.json":
+            guard case .session(let s) = try DeviceMessage.decode(json) else { Issue.record("not a session"); return }
+            #expect(s.action == .start && s.consignment?.declaredHeadCount == 100)
+            try roundTrip(SessionMessage.self, json)
+        case "ack.json", "ack-duplicate.json": try roundTrip(AckMessage.self, json)
+        case "error.json": try roundTrip(ErrorReply.self, json)
+        case "http-error.json": try roundTrip(HTTPErrorBody.self, json)
+        case "live-frame.json": try roundTrip(LiveFrameHeader.self, json)
+        case "live-event-online.json", "live-event-alert.json": try roundTrip(LiveEvent.self, json)
+        case "viewer-options.json":
+            let options = try WireJSON.decode(ViewerOptions.self, from: json)
+            #expect(options.maxWidth == 640 && options.overlay == false)
+        default:
+            Issue.record("no expectation for golden file \(name)")
+        }
+    }
+
+    @Test("invalid device messages are refused with their code", arguments: names(invalid))
+    func invalidMessages(name: String) throws {
+        let expected = String(name.split(separator: "-", maxSplits: 1)[0])
+        let json = try bytes(Self.invalid.appendingPathComponent(name))
+        do {
+            _ = try DeviceMessage.decode(json)
+            Issue.record("\(name) was accepted")
+        } catch {
+            #expect(error.code == expected, "\(name): \(error)")
+        }
+    }
+
+    @Test("envelope framing round-trips and refuses malformed lengths")
+    func envelope() throws {
+        let header = AckMessage(stream: StreamID("cam-1")!, seq: 7)
+        let payload: [UInt8] = [0xFF, 0xD8, 0xFF, 0x00, 0x01]
+        let message = Envelope.encode(header: header, payload: payload)
+        let (json, body) = try Envelope.split(message)
+        #expect(Array(body) == payload)
+        #expect(try WireJSON.decode(AckMessage.self, from: json) == header)
+        #expect(try Envelope.split(Envelope.encode(header: header, payload: [UInt8]())).payload.isEmpty)
+        #expect(throws: ProtocolError.badEnvelope()) { try Envelope.split([0, 0]) }
+        #expect(throws: ProtocolError.badEnvelope()) { try Envelope.split([0, 0, 0, 50, 0x7B, 0x7D]) }
+        #expect(throws: ProtocolError.headerTooLarge()) { try Envelope.split([0, 1, 0, 1] + [UInt8](repeating: 0x20, count: 70_000)) }
+        #expect(throws: ProtocolError.headerTooLarge()) { try Envelope.split([0, 0, 0, 20] + [UInt8](repeating: 0x20, count: 30), maxHeaderBytes: 10) }
+    }
+
+    @Test("seq covers the whole UInt64 range")
+    func seqRange() throws {
+        let json = Array(#"{"type":"frame","stream":"a","seq":18446744073709551615,"capturedAt":"2026-01-01T00:00:00Z"}"#.utf8)
+        guard case .frame(let h) = try DeviceMessage.decode(json) else { Issue.record("not a frame"); return }
+        #expect(h.seq == UInt64.max)
+        let over = Array(#"{"type":"frame","stream":"a","seq":18446744073709551616,"capturedAt":"2026-01-01T00:00:00Z"}"#.utf8)
+        #expect(throws: ProtocolError.invalidSeq("")) { try DeviceMessage.decode(over) }
+    }
+
+    @Test("stream ids", arguments: [("cam-1", true), ("farm.jx_017-A", true), (String(repeating: "a", count: 64), true),
+                                      ("", false), (String(repeating: "a", count: 65), false), ("a/b", false), ("猪", false), ("a b", false)])
+    func streamIDs(value: String, valid: Bool) {
+        #expect((StreamID(value) != nil) == valid)
+    }
+
+    @Test("RFC 3339 timestamps keep the device's offset")
+    func timestamps() throws {
+        let t = try Timestamp(parsing: "2026-11-20T08:15:01.250+08:00")
+        #expect(t.offsetMinutes == 480)
+        #expect(abs(t.secondsSince1970 - 1_795_133_701.25) < 0.0005)
+        #expect(try Timestamp(parsing: "2026-11-20T00:15:01.25Z").secondsSince1970 == t.secondsSince1970)
+        #expect(try Timestamp(parsing: "1970-01-01T00:00:00Z").secondsSince1970 == 0)
+        #expect(try Timestamp(parsing: "2024-02-29t23:59:59-05:30").offsetMinutes == -330)
+        for bad in ["2026-11-20T08:15:01", "2026-11-20", "2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z", "2026-11-20T24:00:00Z",
+                    "2026-11-20T08:15:01+8:00", "2026-11-20T08:15:01.Z", "2026-11-20T08:15:01Zjunk", "not a time"] {
+            #expect(throws: ProtocolError.invalidTimestamp("")) { try Timestamp(parsing: bad) }
+        }
+        let now = Timestamp(date: Date(timeIntervalSince1970: 1_795_133_701.25))
+        #expect(now.text == "2026-11-20T00:15:01.250Z")
+        #expect(try Timestamp(parsing: now.text).secondsSince1970 == 1_795_133_701.25)
+    }
+
+    @Test("viewer options are range-checked")
+    func options() throws {
+        #expect(throws: ProtocolError.invalidMessage("")) { try ViewerOptions(maxWidth: 4).validate() }
+        try ViewerOptions(maxWidth: 640).validate()
+    }
+}
