@@ -14,9 +14,13 @@ let package = Package(
         .library(name: "HerdText", targets: ["HerdText"]),
         .library(name: "HerdProtocol", targets: ["HerdProtocol"]),
         .library(name: "HerdOverlay", targets: ["HerdOverlay"]),
+        .library(name: "HerdIdentity", targets: ["HerdIdentity"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // System libraries (Debian: libjpeg62-turbo-dev, libpng-dev, libfreetype-dev).
@@ -35,10 +39,20 @@ let package = Package(
         .target(name: "HerdProtocol"),
         .target(name: "HerdOverlay", dependencies: ["HerdImaging", "HerdCodecs", "HerdText", "HerdProtocol"]),
 
+        // Identities: tokens stored as SHA-256 hashes in SQLite; roles and stream grants.
+        .target(
+            name: "HerdIdentity",
+            dependencies: [
+                "HerdProtocol",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+
         .executableTarget(
             name: "herdlens",
             dependencies: [
-                "HerdOverlay", "HerdCodecs", "HerdProtocol",
+                "HerdOverlay", "HerdCodecs", "HerdProtocol", "HerdIdentity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -49,6 +63,7 @@ let package = Package(
         .testTarget(name: "HerdTextTests", dependencies: ["HerdText", "HerdTesting"]),
         .testTarget(name: "HerdProtocolTests", dependencies: ["HerdProtocol", "HerdTesting"]),
         .testTarget(name: "HerdOverlayTests", dependencies: ["HerdOverlay", "HerdTesting"], exclude: ["Golden"]),
+        .testTarget(name: "HerdIdentityTests", dependencies: ["HerdIdentity", "HerdTesting"]),
         .testTarget(name: "HerdlensTests", dependencies: ["HerdTesting", "HerdCodecs", "herdlens"]),
     ]
 )

@@ -6,6 +6,6 @@ struct HerdLens: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herdlens",
         abstract: "Remote video supervision of livestock: annotate, compose and stream camera frames.",
-        subcommands: [ComposeCommand.self, BenchCommand.self]
+        subcommands: [ComposeCommand.self, TokenCommand.self, BenchCommand.self]
     )
 }
