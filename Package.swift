@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // System libraries (Debian: libjpeg62-turbo-dev, libpng-dev, libfreetype-dev).
@@ -49,6 +50,16 @@ let package = Package(
             ]
         ),
 
+        // Live path: per-stream pipelines (decode, annotate, compose, encode once) and per-viewer mailboxes.
+        .target(
+            name: "HerdPipeline",
+            dependencies: [
+                "HerdOverlay", "HerdCodecs", "HerdProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         .executableTarget(
             name: "herdlens",
             dependencies: [
@@ -64,6 +75,7 @@ let package = Package(
         .testTarget(name: "HerdProtocolTests", dependencies: ["HerdProtocol", "HerdTesting"]),
         .testTarget(name: "HerdOverlayTests", dependencies: ["HerdOverlay", "HerdTesting"], exclude: ["Golden"]),
         .testTarget(name: "HerdIdentityTests", dependencies: ["HerdIdentity", "HerdTesting"]),
+        .testTarget(name: "HerdPipelineTests", dependencies: ["HerdPipeline", "HerdTesting"]),
         .testTarget(name: "HerdlensTests", dependencies: ["HerdTesting", "HerdCodecs", "herdlens"]),
     ]
 )
