@@ -75,7 +75,10 @@ let package = Package(
         .testTarget(name: "HerdProtocolTests", dependencies: ["HerdProtocol", "HerdTesting"]),
         .testTarget(name: "HerdOverlayTests", dependencies: ["HerdOverlay", "HerdTesting"], exclude: ["Golden"]),
         .testTarget(name: "HerdIdentityTests", dependencies: ["HerdIdentity", "HerdTesting"]),
-        .testTarget(name: "HerdPipelineTests", dependencies: ["HerdPipeline", "HerdTesting"]),
+        .testTarget(
+            name: "HerdPipelineTests",
+            dependencies: ["HerdPipeline", "HerdTesting", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "HerdlensTests", dependencies: ["HerdTesting", "HerdCodecs", "herdlens"]),
     ]
 )

@@ -1,0 +1,72 @@
+import HerdProtocol
+import Synchronization
+
+/// Fans frames and events out to the viewers watching each stream. Publishing never waits on a viewer:
+/// it offers to each mailbox (newest frame wins) and returns. Thread-safe.
+public final class LiveHub: Sendable {
+    private struct Subscriber {
+        var mailbox: ViewerMailbox
+        var streams: Set<StreamID>
+    }
+
+    private struct State {
+        var subscribers: [ObjectIdentifier: Subscriber] = [:]
+        var online: Set<StreamID> = []
+        var framesOut = 0
+        var framesDropped = 0
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Adds a viewer for `streams`; it first hears which of them are online.
+    public func subscribe(_ mailbox: ViewerMailbox, to streams: Set<StreamID>) {
+        let online = state.withLock { state -> Set<StreamID> in
+            state.subscribers[ObjectIdentifier(mailbox)] = Subscriber(mailbox: mailbox, streams: streams)
+            return state.online.intersection(streams)
+        }
+        for stream in online.sorted() {
+            mailbox.offer(event: WireJSON.encodeString(LiveEvent(event: "stream.online", stream: stream, at: .now())))
+        }
+    }
+
+    public func unsubscribe(_ mailbox: ViewerMailbox) {
+        _ = state.withLock { $0.subscribers.removeValue(forKey: ObjectIdentifier(mailbox)) }
+    }
+
+    public func publish(_ frame: LiveFrame) {
+        let targets = state.withLock { state in
+            state.subscribers.values.filter { $0.streams.contains(frame.stream) }.map(\.mailbox)
+        }
+        var dropped = 0
+        for mailbox in targets where !mailbox.offer(frame) { dropped += 1 }
+        state.withLock {
+            $0.framesOut += targets.count - dropped
+            $0.framesDropped += dropped
+        }
+    }
+
+    public func publish(event: LiveEvent) {
+        let text = WireJSON.encodeString(event)
+        let targets = state.withLock { state in
+            state.subscribers.values.filter { $0.streams.contains(event.stream) }.map(\.mailbox)
+        }
+        for mailbox in targets where !mailbox.offer(event: text) {
+            mailbox.close()  // fell too far behind on events: it will be disconnected
+        }
+    }
+
+    /// Marks a stream online or offline and tells its viewers (only on change).
+    public func setOnline(_ stream: StreamID, _ online: Bool) {
+        let changed = state.withLock { state in
+            online ? state.online.insert(stream).inserted : state.online.remove(stream) != nil
+        }
+        if changed { publish(event: LiveEvent(event: online ? "stream.online" : "stream.offline", stream: stream, at: .now())) }
+    }
+
+    public var viewerCount: Int { state.withLock { $0.subscribers.count } }
+    public var onlineStreams: Set<StreamID> { state.withLock { $0.online } }
+    /// Frames handed to viewers, and frames replaced unsent in a slow viewer's slot.
+    public var counters: (framesOut: Int, framesDropped: Int) { state.withLock { ($0.framesOut, $0.framesDropped) } }
+}

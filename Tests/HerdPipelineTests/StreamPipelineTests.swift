@@ -1,0 +1,104 @@
+import Foundation
+import HerdCodecs
+import HerdPipeline
+import HerdProtocol
+import HerdTesting
+import NIOCore
+import Logging
+import Testing
+
+@Suite("Stream pipeline")
+struct StreamPipelineTests {
+    let stream = StreamID("farm-jx-017.cam-1")!
+
+    func header(_ seq: UInt64, seal: Sensors.Seal.State = .locked) throws -> DeviceFrameHeader {
+        DeviceFrameHeader(
+            stream: stream, seq: seq, capturedAt: try Timestamp(parsing: "2026-11-20T08:15:0\(seq % 10).250+08:00"),
+            sensors: Sensors(truck: .init(temperatureC: 21.4, humidityPct: 66), seal: .init(id: "EL-1", state: seal),
+                             consignment: Consignment(id: "HK-1", declaredHeadCount: 100, vehiclePlate: "粤B·12345")),
+            detections: [BoxAnnotation(rect: PixelRect(x: 100, y: 100, width: 200, height: 150), objectClass: "pig", confidence: 0.9)])
+    }
+
+    func drain(_ mailbox: ViewerMailbox, frames: Int) async -> (frames: [LiveFrame], events: [String]) {
+        var got: [LiveFrame] = [], events: [String] = []
+        while got.count < frames, let item = await mailbox.next() {
+            switch item {
+            case .frame(let f): got.append(f)
+            case .event(let e): events.append(e)
+            }
+        }
+        return (got, events)
+    }
+
+    @Test("frames are composed once, in order, with the HUD and the device's boxes; duplicates are not reprocessed")
+    func ingestAndBroadcast() async throws {
+        let hub = LiveHub()
+        let mailbox = ViewerMailbox()
+        hub.subscribe(mailbox, to: [stream])
+        let pipeline = try StreamPipeline(stream: stream, hub: hub, limits: .default, logger: Logger(label: "test"))
+        let image = try SampleFrames.bytes("frames", "pen-day-720p.jpg")
+        let received = Timestamp.now()
+        #expect(try await pipeline.ingest(try header(1), image: image, receivedAt: received) == .accepted)
+        #expect(try await pipeline.ingest(try header(1), image: image, receivedAt: received) == .duplicate)
+        let (frames, _) = await drain(mailbox, frames: 1)
+        let frame = try #require(frames.first)
+        #expect(frame.seq == 1 && frame.header.width == 1280 && frame.header.overlay)
+        #expect(frame.header.annotations.contains { if case .box = $0 { true } else { false } })
+        let hud = frame.header.annotations.compactMap { if case .hud(let h) = $0 { h } else { nil } }.first
+        #expect(hud?.entries.contains { $0.key == "Plate" && $0.value == "粤B·12345" } == true)
+        #expect(hud?.entries.contains { $0.key == "Skew" } == true)
+        // The shared message is the envelope of the annotated JPEG; the original is kept untouched.
+        var message = frame.message
+        let bytes = message.readBytes(length: message.readableBytes)!
+        let (json, payload) = try Envelope.split(bytes)
+        #expect(try WireJSON.decode(LiveFrameHeader.self, from: json).seq == 1)
+        #expect(Array(payload) == frame.annotated && frame.original == image && frame.annotated != image)
+    }
+
+    @Test("a bad frame fails alone; the stream carries on")
+    func badFrame() async throws {
+        let hub = LiveHub()
+        let pipeline = try StreamPipeline(stream: stream, hub: hub, limits: .default, logger: Logger(label: "test"))
+        let bad = try SampleFrames.bytes("malformed", "truncated--jpeg-half.jpg")
+        await #expect(throws: CodecError.truncated()) { try await pipeline.ingest(try header(1), image: bad, receivedAt: .now()) }
+        // The failed seq is not marked processed: a corrected re-send is accepted.
+        let good = try SampleFrames.bytes("frames", "pen-night-720p.jpg")
+        #expect(try await pipeline.ingest(try header(1), image: good, receivedAt: .now()) == .accepted)
+    }
+
+    @Test("an opened seal raises one alert event and a banner on every frame while it lasts")
+    func sealAlert() async throws {
+        let hub = LiveHub()
+        let mailbox = ViewerMailbox()
+        hub.subscribe(mailbox, to: [stream])
+        let pipeline = try StreamPipeline(stream: stream, hub: hub, limits: .default, logger: Logger(label: "test"))
+        let image = try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg")
+        _ = try await pipeline.ingest(try header(1, seal: .open), image: image, receivedAt: .now())
+        _ = try await pipeline.ingest(try header(2, seal: .open), image: image, receivedAt: .now())
+        let (frames, events) = await drain(mailbox, frames: 1)
+        #expect(events.filter { $0.contains("seal.open") }.count == 1)
+        #expect(frames.last?.header.alerts.first?.code == "seal.open")
+    }
+
+    @Test("viewer variants: original without overlay, and scaled down once per size")
+    func variants() async throws {
+        let hub = LiveHub()
+        let mailbox = ViewerMailbox()
+        hub.subscribe(mailbox, to: [stream])
+        let pipeline = try StreamPipeline(stream: stream, hub: hub, limits: .default, logger: Logger(label: "test"))
+        let image = try SampleFrames.bytes("frames", "pen-day-720p.jpg")
+        _ = try await pipeline.ingest(try header(1), image: image, receivedAt: .now())
+        let frame = try #require(await drain(mailbox, frames: 1).frames.first)
+        func decode(_ buffer: ByteBufferView) throws -> (LiveFrameHeader, [UInt8]) {
+            let (json, payload) = try Envelope.split(Array(buffer))
+            return (try WireJSON.decode(LiveFrameHeader.self, from: json), Array(payload))
+        }
+        let (plain, original) = try decode(frame.message(overlay: false, maxWidth: nil).readableBytesView)
+        #expect(!plain.overlay && original == image)
+        let small = frame.message(overlay: true, maxWidth: 640)
+        let (scaled, jpeg) = try decode(small.readableBytesView)
+        #expect(scaled.width == 640 && scaled.height == 360)
+        #expect(try JPEGDecoder().readInfo(jpeg).width == 640)
+        #expect(frame.message(overlay: true, maxWidth: 640) == small, "built once, then shared")
+    }
+}
