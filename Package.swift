@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     ],
     targets: [
         // System libraries (Debian: libjpeg62-turbo-dev, libpng-dev, libfreetype-dev).
@@ -60,10 +62,22 @@ let package = Package(
             ]
         ),
 
+        // The service: Hummingbird routes, WebSocket ingest and live view, token auth; wires identity to
+        // the pipeline. Nothing below it imports Hummingbird.
+        .target(
+            name: "HerdServer",
+            dependencies: [
+                "HerdPipeline", "HerdIdentity", "HerdProtocol", "HerdCodecs",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         .executableTarget(
             name: "herdlens",
             dependencies: [
-                "HerdOverlay", "HerdCodecs", "HerdProtocol", "HerdIdentity",
+                "HerdOverlay", "HerdCodecs", "HerdProtocol", "HerdIdentity", "HerdServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -78,6 +92,14 @@ let package = Package(
         .testTarget(
             name: "HerdPipelineTests",
             dependencies: ["HerdPipeline", "HerdTesting", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "HerdServerTests",
+            dependencies: [
+                "HerdServer", "HerdTesting", "HerdIdentity", "HerdProtocol",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+            ]
         ),
         .testTarget(name: "HerdlensTests", dependencies: ["HerdTesting", "HerdCodecs", "herdlens"]),
     ]

@@ -1,0 +1,136 @@
+import Foundation
+import HTTPTypes
+import HerdIdentity
+import HerdPipeline
+import HerdProtocol
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+
+/// Builds the HerdLens service: the same function `herdlens serve` runs and tests boot on an ephemeral
+/// port. Routes: `/healthz`, `/readyz`, `POST /api/v1/streams/{stream}/frames`, WebSocket
+/// `/api/v1/ingest` (devices) and `/api/v1/live` (inspectors).
+public func buildApplication(configuration: ServerConfiguration, logger: Logger) throws -> some ApplicationProtocol {
+    let tokens = try TokenStore(dataDirectory: configuration.dataDirectory)
+    let hub = LiveHub()
+    let registry = StreamRegistry(hub: hub, limits: configuration.decodeLimits, maxStreams: configuration.maxStreams, logger: logger)
+    let processor = IngestProcessor(registry: registry, maxImageBytes: configuration.maxImageBytes)
+    let sockets = SocketLimiter(maxPerToken: configuration.maxSocketsPerToken)
+
+    let router = Router(context: HerdRequestContext.self)
+    router.middlewares.add(TokenAuthenticator(tokens: tokens))
+
+    router.get("/healthz") { _, _ in "ok\n" }
+    router.get("/readyz") { _, _ -> Response in
+        do throws(IdentityError) {
+            _ = try tokens.list()
+        } catch {
+            throw HerdServerError(.serviceUnavailable, code: "notReady", message: error.message)
+        }
+        return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+    }
+
+    router.post("/api/v1/streams/:stream/frames") { request, context -> Response in
+        let identity = try context.requireIdentity()
+        guard let stream = context.parameters.get("stream").flatMap(StreamID.init) else {
+            throw HerdServerError(.badRequest, code: "invalidStream", message: "stream id must match [A-Za-z0-9._-]{1,64}")
+        }
+        guard identity.canPublish(to: stream) else { throw HerdServerError.forbidden("token \(identity.id) may not publish to stream \(stream)") }
+        guard let contentType = request.headers[.contentType], let boundary = MultipartFormData.boundary(fromContentType: contentType) else {
+            throw HerdServerError(.unsupportedMediaType, code: "unsupportedMediaType", message: "send multipart/form-data with parts 'metadata' and 'image'")
+        }
+        let limit = configuration.maxImageBytes + configuration.maxHeaderBytes + 16 * 1024
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limit)
+        } catch {
+            throw HerdServerError(.contentTooLarge, code: "tooLarge", message: "request body over \(limit) bytes")
+        }
+        let parts: [MultipartFormData.Part]
+        do {
+            parts = try MultipartFormData.parse(Array(buffer: body), boundary: boundary)
+        } catch {
+            throw HerdServerError(.badRequest, code: "badMultipart", message: "\(error)")
+        }
+        guard let metadata = parts.first(where: { $0.name == "metadata" }), let image = parts.first(where: { $0.name == "image" }) else {
+            throw HerdServerError(.badRequest, code: "badMultipart", message: "parts 'metadata' and 'image' are both required")
+        }
+        guard metadata.body.count <= configuration.maxHeaderBytes else {
+            throw HerdServerError(.contentTooLarge, code: "headerTooLarge", message: "metadata over \(configuration.maxHeaderBytes) bytes")
+        }
+        do {
+            guard case .frame(let header) = try DeviceMessage.decode(metadata.body) else {
+                throw IngestFailure(code: "unknownType", message: "metadata must be a frame header", status: 400)
+            }
+            guard header.stream == stream else {
+                throw IngestFailure(code: "invalidStream", message: "metadata names stream \(header.stream), the URL \(stream)", status: 400)
+            }
+            let ack = try await processor.frame(header, image: Array(image.body), identity: identity)
+            if ack.duplicate == true {
+                throw IngestFailure(code: "duplicateSeq", message: "seq \(ack.seq) of \(stream) was already received", status: 409, stream: stream.rawValue, seq: ack.seq)
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(status: .created, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: WireJSON.encode(ack))))
+        } catch let error as ProtocolError {
+            let failure = IngestFailure(error)
+            throw HerdServerError(HTTPResponse.Status(code: failure.status), code: failure.code, message: failure.message)
+        } catch let failure as IngestFailure {
+            throw HerdServerError(HTTPResponse.Status(code: failure.status), code: failure.code, message: failure.message)
+        }
+    }
+
+    router.ws("/api/v1/ingest") { _, context in
+        let identity = try context.requireIdentity()
+        guard identity.role == .device || identity.role == .admin else {
+            throw HerdServerError.forbidden("a \(identity.role.rawValue) token may not publish frames")
+        }
+        guard sockets.acquire(identity.id) else {
+            throw HerdServerError(.tooManyRequests, code: "tooManySockets", message: "token \(identity.id) already has \(configuration.maxSocketsPerToken) sockets open")
+        }
+        return .upgrade([:])
+    } onUpgrade: { inbound, outbound, context in
+        let identity = context.requestContext.identity!
+        defer { sockets.release(identity.id) }
+        let session = DeviceSession(processor: processor, identity: identity, configuration: configuration, logger: context.logger)
+        try await session.run(inbound: inbound, outbound: outbound)
+    }
+
+    router.ws("/api/v1/live") { request, context in
+        let identity = try context.requireIdentity()
+        let requested = request.uri.queryParameters.getAll("stream")
+        guard !requested.isEmpty else {
+            throw HerdServerError(.badRequest, code: "invalidStream", message: "name at least one ?stream=<id>")
+        }
+        for value in requested {
+            guard let stream = StreamID(String(value)) else {
+                throw HerdServerError(.badRequest, code: "invalidStream", message: "'\(value)' is not a stream id")
+            }
+            guard identity.canWatch(stream) else {
+                throw HerdServerError.forbidden("token \(identity.id) (\(identity.role.rawValue)) may not watch stream \(stream)")
+            }
+        }
+        guard sockets.acquire(identity.id) else {
+            throw HerdServerError(.tooManyRequests, code: "tooManySockets", message: "token \(identity.id) already has \(configuration.maxSocketsPerToken) sockets open")
+        }
+        return .upgrade([:])
+    } onUpgrade: { inbound, outbound, context in
+        let identity = context.requestContext.identity!
+        defer { sockets.release(identity.id) }
+        let streams = Set(context.request.uri.queryParameters.getAll("stream").compactMap { StreamID(String($0)) })
+        let session = ViewerSession(
+            hub: hub, streams: streams, writeTimeout: .milliseconds(Int(configuration.viewerWriteTimeoutSeconds * 1000)),
+            logger: context.logger)
+        try await session.run(inbound: inbound, outbound: outbound)
+    }
+
+    return Application(
+        router: router,
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: router,
+            configuration: .init(ws: .init(maxFrameSize: configuration.maxImageBytes + configuration.maxHeaderBytes + 4))),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "HerdLens"),
+        logger: logger
+    )
+}

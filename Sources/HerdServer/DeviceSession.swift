@@ -1,0 +1,73 @@
+import Foundation
+import HerdIdentity
+import HerdProtocol
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+
+/// One device's ingest WebSocket: every message gets an answer (ack or error); bad messages never
+/// close the socket, a flood does (close 1008 after `floodDisconnectAfter` refusals in a row).
+struct DeviceSession {
+    let processor: IngestProcessor
+    let identity: Identity
+    let configuration: ServerConfiguration
+    let logger: Logger
+
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        var limiter = RateLimiter(
+            rate: configuration.framesPerSecondPerDevice, burst: configuration.frameBurst,
+            now: ProcessInfo.processInfo.systemUptime)
+        var refusedInARow = 0
+        var published = Set<StreamID>()
+        defer { for stream in published { processor.registry.hub.setOnline(stream, false) } }
+        let maxMessage = configuration.maxImageBytes + configuration.maxHeaderBytes + 4
+        for try await message in inbound.messages(maxSize: maxMessage) {
+            var reply: String
+            if !limiter.allow(now: ProcessInfo.processInfo.systemUptime) {
+                reply = WireJSON.encodeString(ErrorReply(
+                    code: "rateLimited", message: "more than \(Int(configuration.framesPerSecondPerDevice)) messages a second"))
+                refusedInARow += 1
+            } else {
+                switch message {
+                case .binary(var buffer):
+                    let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+                    reply = await handleBinary(bytes, published: &published)
+                case .text(let text):
+                    do {
+                        try await processor.text(Array(text.utf8), identity: identity)
+                        reply = ""
+                    } catch {
+                        reply = WireJSON.encodeString(error.reply)
+                    }
+                }
+                refusedInARow = reply.contains(#""type":"error""#) ? refusedInARow + 1 : 0
+            }
+            if !reply.isEmpty { try await outbound.write(.text(reply)) }
+            if refusedInARow >= configuration.floodDisconnectAfter {
+                logger.warning("device flooding with refused messages; closing", metadata: ["herd.refused": "\(refusedInARow)"])
+                try await outbound.close(.policyViolation, reason: "too many refused messages")
+                return
+            }
+        }
+    }
+
+    private func handleBinary(_ bytes: [UInt8], published: inout Set<StreamID>) async -> String {
+        do {
+            let (header, payload) = try Envelope.split(bytes, maxHeaderBytes: configuration.maxHeaderBytes)
+            let ack = try await frameAck(header: header, payload: Array(payload))
+            published.insert(ack.stream)
+            return WireJSON.encodeString(ack)
+        } catch let error as ProtocolError {
+            return WireJSON.encodeString(IngestFailure(error).reply)
+        } catch let failure as IngestFailure {
+            logger.debug("frame refused", metadata: ["herd.stream": "\(failure.stream ?? "-")", "herd.frame.seq": "\(failure.seq.map(String.init) ?? "-")", "herd.error": "\(failure.code)"])
+            return WireJSON.encodeString(failure.reply)
+        } catch {
+            return WireJSON.encodeString(ErrorReply(code: "internal", message: "\(error)"))
+        }
+    }
+
+    private func frameAck(header: ArraySlice<UInt8>, payload: [UInt8]) async throws -> AckMessage {
+        try await processor.frame(header: header, image: payload, identity: identity)
+    }
+}

@@ -1,0 +1,26 @@
+import HerdIdentity
+import Hummingbird
+import HummingbirdWebSocket
+
+/// Per-request context: Hummingbird's core storage, the WebSocket handler slot, and who is calling.
+public struct HerdRequestContext: RequestContext, WebSocketRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var webSocket: WebSocketHandlerReference<HerdRequestContext>
+    /// Set by `TokenAuthenticator` when a valid token was presented.
+    public var identity: Identity?
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+        webSocket = .init()
+        identity = nil
+    }
+
+    /// Uploads are bounded by the route that reads them (image limit plus metadata).
+    public var maxUploadSize: Int { 9 * 1024 * 1024 }
+
+    /// The caller, or 401.
+    func requireIdentity() throws -> Identity {
+        guard let identity else { throw HerdServerError.unauthorized("missing or invalid bearer token") }
+        return identity
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+import HTTPTypes
+import HerdProtocol
+import Hummingbird
+
+/// An HTTP error with a stable code, rendered as `{"error":{"code","message"}}`. Library errors are
+/// converted to it once, here at the edge.
+public struct HerdServerError: HTTPResponseError, CustomStringConvertible {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"herdlens\"" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: WireJSON.encode(HTTPErrorBody(code: code, message: message)))))
+    }
+
+    public var description: String { "\(status.code) \(code): \(message)" }
+
+    static func unauthorized(_ message: String) -> Self { .init(.unauthorized, code: "unauthenticated", message: message) }
+    static func forbidden(_ message: String) -> Self { .init(.forbidden, code: "forbidden", message: message) }
+}

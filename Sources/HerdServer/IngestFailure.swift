@@ -1,0 +1,40 @@
+import HerdCodecs
+import HerdIdentity
+import HerdProtocol
+
+/// Why a device message was refused: a stable code for the WebSocket error reply, and the HTTP status
+/// the same failure gets on the HTTP ingest route.
+struct IngestFailure: Error {
+    var code: String
+    var message: String
+    var status: Int
+    var stream: String?
+    var seq: UInt64?
+
+    init(code: String, message: String, status: Int, stream: String? = nil, seq: UInt64? = nil) {
+        self.code = code
+        self.message = message
+        self.status = status
+        self.stream = stream
+        self.seq = seq
+    }
+
+    init(_ error: ProtocolError, stream: String? = nil, seq: UInt64? = nil) {
+        self.init(code: error.code, message: error.message, status: error == .headerTooLarge() ? 413 : 400, stream: stream, seq: seq)
+    }
+
+    init(_ error: CodecError, stream: String?, seq: UInt64?) {
+        let status = switch error.code {
+        case "tooLarge": 413
+        case "empty", "unknownFormat": 415
+        default: 400
+        }
+        self.init(code: error.code, message: error.message, status: status, stream: stream, seq: seq)
+    }
+
+    init(_ error: IdentityError, stream: String?, seq: UInt64?) {
+        self.init(code: error.code, message: error.message, status: error == .unauthenticated() ? 401 : 403, stream: stream, seq: seq)
+    }
+
+    var reply: ErrorReply { ErrorReply(stream: stream, seq: seq, code: code, message: message) }
+}

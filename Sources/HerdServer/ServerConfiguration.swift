@@ -1,0 +1,31 @@
+import HerdCodecs
+
+/// Everything `herdlens serve` can set; defaults are the documented limits.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// Holds identity.sqlite (and recordings, with the recording issue).
+    public var dataDirectory = "data"
+    /// Largest image accepted (bytes) and largest decoded size.
+    public var maxImageBytes = 8 * 1024 * 1024
+    public var maxImagePixels = 40_000_000
+    /// Largest JSON header of an envelope or metadata part.
+    public var maxHeaderBytes = 64 * 1024
+    /// Frames per second a device connection may send on average, and the burst it may save up.
+    public var framesPerSecondPerDevice = 30.0
+    public var frameBurst = 60.0
+    /// Refused messages in a row after which a flooding device is disconnected (close 1008).
+    public var floodDisconnectAfter = 200
+    /// Open WebSockets per token.
+    public var maxSocketsPerToken = 8
+    /// Streams live at once (each has its own pipeline).
+    public var maxStreams = 256
+    /// A viewer whose socket accepts nothing for this long is closed.
+    public var viewerWriteTimeoutSeconds = 10.0
+
+    public init() {}
+
+    var decodeLimits: DecodeLimits {
+        DecodeLimits(maxPixels: maxImagePixels, maxDimension: 65_500, maxBytes: maxImageBytes)
+    }
+}

@@ -1,0 +1,35 @@
+import HerdCodecs
+import HerdPipeline
+import HerdProtocol
+import Logging
+import Synchronization
+
+/// One `StreamPipeline` per live stream, created on first use and bounded in number.
+final class StreamRegistry: Sendable {
+    private let pipelines = Mutex<[StreamID: StreamPipeline]>([:])
+    let hub: LiveHub
+    private let limits: DecodeLimits
+    private let maxStreams: Int
+    private let logger: Logger
+
+    init(hub: LiveHub, limits: DecodeLimits, maxStreams: Int, logger: Logger) {
+        self.hub = hub
+        self.limits = limits
+        self.maxStreams = maxStreams
+        self.logger = logger
+    }
+
+    func pipeline(for stream: StreamID) throws -> StreamPipeline {
+        try pipelines.withLock { pipelines in
+            if let existing = pipelines[stream] { return existing }
+            guard pipelines.count < maxStreams else {
+                throw IngestFailure(code: "tooManyStreams", message: "the server already runs \(maxStreams) streams", status: 503, stream: stream.rawValue)
+            }
+            let created = try StreamPipeline(stream: stream, hub: hub, limits: limits, logger: logger)
+            pipelines[stream] = created
+            return created
+        }
+    }
+
+    var count: Int { pipelines.withLock { $0.count } }
+}
