@@ -1,0 +1,104 @@
+import Foundation
+import HTTPTypes
+import HerdProtocol
+import HerdServer
+import HerdTesting
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@Suite("HTTP ingest and auth")
+struct HTTPIngestTests {
+    func post(_ client: some TestClientProtocol, _ fixture: ServerFixture, token: String?, stream: String? = nil,
+              body: [UInt8], contentType: String = "multipart/form-data; boundary=herdlens-test-boundary") async throws -> (HTTPResponse.Status, String) {
+        var headers = HTTPFields()
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        headers[.contentType] = contentType
+        return try await client.execute(
+            uri: "/api/v1/streams/\(stream ?? fixture.stream.rawValue)/frames", method: .post, headers: headers,
+            body: ByteBuffer(bytes: body)) { response in (response.status, String(buffer: response.body)) }
+    }
+
+    @Test("health endpoints answer without a token")
+    func health() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.cleanUp() }
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        try await app.test(.live) { client in
+            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .ok) }
+        }
+    }
+
+    @Test("a device posts a frame: 201 and the ack; the same seq again is 409")
+    func postFrame() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.cleanUp() }
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        let image = try SampleFrames.bytes("frames", "pen-day-720p.jpg")
+        let body = ServerFixture.multipart(metadata: WireJSON.encode(try fixture.header(seq: 1)), image: image)
+        try await app.test(.live) { client in
+            let (status, text) = try await post(client, fixture, token: fixture.device, body: body)
+            #expect(status == .created)
+            let ack = try WireJSON.decode(AckMessage.self, from: Array(text.utf8))
+            #expect(ack.seq == 1 && ack.stream == fixture.stream && ack.duplicate == nil)
+            let (again, error) = try await post(client, fixture, token: fixture.device, body: body)
+            #expect(again == .conflict && error.contains("duplicateSeq"))
+        }
+    }
+
+    @Test("401 and 403 for every role that may not publish")
+    func authorization() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.cleanUp() }
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        let image = try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg")
+        let body = ServerFixture.multipart(metadata: WireJSON.encode(try fixture.header(seq: 1)), image: image)
+        try await app.test(.live) { client in
+            var (status, text) = try await post(client, fixture, token: nil, body: body)
+            #expect(status == .unauthorized)
+            let error = try WireJSON.decode(HTTPErrorBody.self, from: Array(text.utf8))
+            #expect(error.error.code == "unauthenticated")
+            (status, _) = try await post(client, fixture, token: "hl_not-a-real-token", body: body)
+            #expect(status == .unauthorized)
+            for token in [fixture.inspector, fixture.auditor, fixture.otherDevice] {
+                (status, text) = try await post(client, fixture, token: token, body: body)
+                #expect(status == .forbidden, "\(text)")
+            }
+            (status, _) = try await post(client, fixture, token: fixture.admin, body: body)
+            #expect(status == .created)
+        }
+    }
+
+    @Test("bad requests get their documented status and code", arguments: [
+        ("text/plain", "metadata", 415, "unsupportedMediaType"),
+        ("multipart", "not json", 400, "badJSON"),
+        ("multipart", "other stream", 400, "invalidStream"),
+        ("multipart", "gif", 415, "unknownFormat"),
+        ("multipart", "truncated", 400, "truncated"),
+        ("multipart", "bad seq", 400, "invalidSeq"),
+    ])
+    func badRequests(contentType: String, variant: String, status: Int, code: String) async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.cleanUp() }
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        var metadata = WireJSON.encode(try fixture.header(seq: 5))
+        var image = try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg")
+        switch variant {
+        case "not json": metadata = Array("{not json".utf8)
+        case "other stream": metadata = WireJSON.encode(try fixture.header(seq: 5, stream: fixture.otherStream))
+        case "gif": image = try SampleFrames.bytes("malformed", "unknownFormat--gif-magic.gif")
+        case "truncated": image = try SampleFrames.bytes("malformed", "truncated--jpeg-half.jpg")
+        case "bad seq": metadata = Array(#"{"type":"frame","stream":"farm-jx-017.cam-1","seq":-4,"capturedAt":"2026-11-20T08:00:00Z"}"#.utf8)
+        default: break
+        }
+        let body = ServerFixture.multipart(metadata: metadata, image: image)
+        try await app.test(.live) { client in
+            let (got, text) = try await post(client, fixture, token: fixture.device, body: body,
+                                             contentType: contentType == "multipart" ? "multipart/form-data; boundary=herdlens-test-boundary" : contentType)
+            #expect(Int(got.code) == status, "\(variant): \(text)")
+            #expect((try? WireJSON.decode(HTTPErrorBody.self, from: Array(text.utf8)))?.error.code == code, "\(variant): \(text)")
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import HTTPTypes
+import HerdCodecs
+import HerdProtocol
+import HerdServer
+import HerdTesting
+import Hummingbird
+import HummingbirdTesting
+import HummingbirdWSTesting
+import NIOCore
+import Testing
+import WSClient
+
+/// Device and inspector over real WebSockets on a live server.
+@Suite("Live streaming over WebSockets")
+struct LiveStreamingTests {
+    static func wsConfiguration(token: String) -> WebSocketClientConfiguration {
+        var headers = HTTPFields()
+        headers[.authorization] = "Bearer \(token)"
+        return WebSocketClientConfiguration(maxFrameSize: 16 << 20, additionalHeaders: headers)
+    }
+
+    /// A one-shot signal between the device and viewer tasks.
+    final class Signal: Sendable {
+        let stream: AsyncStream<Void>
+        let continuation: AsyncStream<Void>.Continuation
+        init() { (stream, continuation) = AsyncStream.makeStream() }
+        func fire() { continuation.yield() }
+        func wait() async { for await _ in stream { return } }
+    }
+
+    func frameMessage(_ fixture: ServerFixture, seq: UInt64, image: [UInt8]) throws -> ByteBuffer {
+        ByteBuffer(bytes: Envelope.encode(header: try fixture.header(seq: seq), payload: image))
+    }
+
+    @Test("a device publishes SampleFrames; an inspector receives annotated frames in order; acks, duplicates and errors per message")
+    func publishAndWatch() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.cleanUp() }
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        let images = try ["pen-day-720p.jpg", "pen-night-720p.jpg", "pen-amp0-720p.jpg", "pen-amp1-720p.jpg"].map { try SampleFrames.bytes("frames", $0) }
+        let online = Signal(), viewerReady = Signal()
+        try await app.test(.live) { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await client.ws("/api/v1/ingest", configuration: Self.wsConfiguration(token: fixture.device)) { inbound, outbound, _ in
+                        var replies = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                        func reply() async throws -> String {
+                            guard case .text(let text)? = try await replies.next() else { return "" }
+                            return text
+                        }
+                        try await outbound.write(.binary(try frameMessage(fixture, seq: 1, image: images[0])))
+                        #expect(try await reply() == WireJSON.encodeString(AckMessage(stream: fixture.stream, seq: 1)))
+                        online.fire()
+                        await viewerReady.wait()
+                        for seq in 2...4 {
+                            try await outbound.write(.binary(try frameMessage(fixture, seq: UInt64(seq), image: images[seq - 1])))
+                            #expect(try await reply() == WireJSON.encodeString(AckMessage(stream: fixture.stream, seq: UInt64(seq))))
+                        }
+                        // A re-sent seq is acknowledged as a duplicate, not processed again.
+                        try await outbound.write(.binary(try frameMessage(fixture, seq: 3, image: images[2])))
+                        #expect(try await reply() == WireJSON.encodeString(AckMessage(stream: fixture.stream, seq: 3, duplicate: true)))
+                        // Every malformed payload gets its documented error; the socket carries on.
+                        for name in SampleFrames.malformedNames {
+                            let expected = String(name.split(separator: "-", maxSplits: 1)[0])
+                            try await outbound.write(.binary(try frameMessage(fixture, seq: 100, image: try SampleFrames.bytes("malformed", name))))
+                            let error = try WireJSON.decode(ErrorReply.self, from: Array(try await reply().utf8))
+                            #expect(error.code == expected && error.seq == 100, "\(name): \(error)")
+                        }
+                        try await outbound.write(.binary(ByteBuffer(bytes: [0, 0])))
+                        #expect(try await reply().contains("badEnvelope"))
+                        try await outbound.write(.text(#"{"type":"hello"}"#))
+                        #expect(try await reply().contains("unknownType"))
+                        try await outbound.write(.binary(try frameMessage(fixture, seq: 5, image: images[0])))
+                        #expect(try await reply() == WireJSON.encodeString(AckMessage(stream: fixture.stream, seq: 5)))
+                    }
+                }
+                group.addTask {
+                    await online.wait()
+                    try await client.ws("/api/v1/live?stream=\(fixture.stream)", configuration: Self.wsConfiguration(token: fixture.inspector)) { inbound, _, _ in
+                        var frames: [LiveFrameHeader] = []
+                        var sawOnline = false
+                        for try await message in inbound.messages(maxSize: 16 << 20) {
+                            switch message {
+                            case .text(let text):
+                                if text.contains("stream.online") && !sawOnline {
+                                    sawOnline = true
+                                    viewerReady.fire()
+                                }
+                            case .binary(var buffer):
+                                let bytes = buffer.readBytes(length: buffer.readableBytes)!
+                                let (json, payload) = try Envelope.split(bytes)
+                                let header = try WireJSON.decode(LiveFrameHeader.self, from: json)
+                                let image = try JPEGDecoder().decode(Array(payload))
+                                #expect(image.width == header.width && header.width == 1280 && header.overlay)
+                                #expect(header.annotations.contains { $0.kind == "hud" })
+                                frames.append(header)
+                            }
+                            if frames.last?.seq == 5 { break }
+                        }
+                        let seqs = frames.map(\.seq)
+                        #expect(sawOnline)
+                        #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count, "frames arrive in order, once: \(seqs)")
+                        #expect(seqs.last == 5 && seqs.contains(2))
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test("WebSocket routes refuse missing tokens (401), wrong roles and streams (403)")
+    func webSocketAuth() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.cleanUp() }
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        @Sendable func upgradeStatus(_ client: some TestClientProtocol, _ path: String, token: String?) async throws -> HTTPResponse.Status {
+            // A plain GET to the upgrade route runs the same authentication and authorization.
+            var headers = HTTPFields()
+            if let token { headers[.authorization] = "Bearer \(token)" }
+            return try await client.execute(uri: path, method: .get, headers: headers) { $0.status }
+        }
+        try await app.test(.live) { client in
+            let live = "/api/v1/live?stream=\(fixture.stream)"
+            #expect(try await upgradeStatus(client, "/api/v1/ingest", token: nil) == .unauthorized)
+            #expect(try await upgradeStatus(client, live, token: nil) == .unauthorized)
+            #expect(try await upgradeStatus(client, live, token: "hl_bogus") == .unauthorized)
+            #expect(try await upgradeStatus(client, "/api/v1/ingest", token: fixture.inspector) == .forbidden)
+            #expect(try await upgradeStatus(client, "/api/v1/ingest", token: fixture.auditor) == .forbidden)
+            #expect(try await upgradeStatus(client, live, token: fixture.device) == .forbidden)
+            #expect(try await upgradeStatus(client, live, token: fixture.auditor) == .forbidden)
+            #expect(try await upgradeStatus(client, live, token: fixture.narrowInspector) == .forbidden)
+            #expect(try await upgradeStatus(client, "/api/v1/live?stream=a/b", token: fixture.inspector) == .badRequest)
+            // A real WebSocket client is refused the upgrade too.
+            await #expect(throws: WebSocketClientError.webSocketUpgradeFailed) {
+                try await client.ws(live, configuration: Self.wsConfiguration(token: fixture.device)) { _, _, _ in }
+            }
+            // The right tokens upgrade.
+            try await client.ws(live, configuration: Self.wsConfiguration(token: fixture.inspector)) { _, outbound, _ in
+                try await outbound.close(.normalClosure, reason: nil)
+            }
+            try await client.ws("/api/v1/ingest", configuration: Self.wsConfiguration(token: fixture.device)) { _, outbound, _ in
+                try await outbound.close(.normalClosure, reason: nil)
+            }
+        }
+    }
+}

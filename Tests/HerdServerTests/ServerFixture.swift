@@ -1,0 +1,58 @@
+import Foundation
+import HerdIdentity
+import HerdProtocol
+import HerdServer
+import HerdTesting
+import Logging
+
+/// A data directory with one token of each kind, and the configuration to boot the server on it.
+struct ServerFixture {
+    let directory: URL
+    var configuration = ServerConfiguration()
+    let device: String
+    let otherDevice: String
+    let inspector: String
+    let narrowInspector: String
+    let auditor: String
+    let admin: String
+    let stream = StreamID("farm-jx-017.cam-1")!
+    let otherStream = StreamID("farm-jx-099.cam-1")!
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("herd-server-\(UUID().uuidString)")
+        let store = try TokenStore(dataDirectory: directory.path)
+        device = try store.issue(role: .device, streams: try StreamGrant([stream.rawValue]), name: "cam").token
+        otherDevice = try store.issue(role: .device, streams: try StreamGrant([otherStream.rawValue]), name: "other cam").token
+        inspector = try store.issue(role: .inspector, streams: .all, name: "inspector").token
+        narrowInspector = try store.issue(role: .inspector, streams: try StreamGrant([otherStream.rawValue]), name: "narrow").token
+        auditor = try store.issue(role: .auditor, streams: .all, name: "auditor").token
+        admin = try store.issue(role: .admin, streams: .all, name: "admin").token
+        configuration.dataDirectory = directory.path
+        configuration.port = 0
+    }
+
+    var logger: Logger {
+        var logger = Logger(label: "herd-test")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    func cleanUp() { try? FileManager.default.removeItem(at: directory) }
+
+    /// A frame header for `seq` with sensors from the SampleFrames sidecar.
+    func header(seq: UInt64, stream: StreamID? = nil) throws -> DeviceFrameHeader {
+        DeviceFrameHeader(
+            stream: stream ?? self.stream, seq: seq, capturedAt: .now(),
+            sensors: Sensors(truck: .init(temperatureC: 21.5, humidityPct: 60), seal: .init(id: "EL-1", state: .locked)))
+    }
+
+    static func multipart(metadata: [UInt8], image: [UInt8], boundary: String = "herdlens-test-boundary") -> [UInt8] {
+        var body = [UInt8]()
+        body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n".utf8)
+        body += metadata
+        body += Array("\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"image\"; filename=\"frame.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n".utf8)
+        body += image
+        body += Array("\r\n--\(boundary)--\r\n".utf8)
+        return body
+    }
+}
