@@ -24,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // System libraries (Debian: libjpeg62-turbo-dev, libpng-dev, libfreetype-dev).
@@ -70,14 +73,31 @@ let package = Package(
                 "HerdPipeline", "HerdIdentity", "HerdProtocol", "HerdCodecs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // A field device in software: speaks the ingest protocol, reconnects, re-sends unacknowledged frames.
+        .target(
+            name: "HerdDevice",
+            dependencies: [
+                "HerdProtocol",
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
         .executableTarget(
             name: "herdlens",
             dependencies: [
-                "HerdOverlay", "HerdCodecs", "HerdProtocol", "HerdIdentity", "HerdServer",
+                "HerdOverlay", "HerdCodecs", "HerdProtocol", "HerdIdentity", "HerdServer", "HerdDevice",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -96,7 +116,7 @@ let package = Package(
         .testTarget(
             name: "HerdServerTests",
             dependencies: [
-                "HerdServer", "HerdTesting", "HerdIdentity", "HerdProtocol",
+                "HerdServer", "HerdTesting", "HerdIdentity", "HerdProtocol", "HerdDevice",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
             ]

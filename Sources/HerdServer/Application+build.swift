@@ -11,7 +11,11 @@ import NIOCore
 /// Builds the HerdLens service: the same function `herdlens serve` runs and tests boot on an ephemeral
 /// port. Routes: `/healthz`, `/readyz`, `POST /api/v1/streams/{stream}/frames`, WebSocket
 /// `/api/v1/ingest` (devices) and `/api/v1/live` (inspectors).
-public func buildApplication(configuration: ServerConfiguration, logger: Logger) throws -> some ApplicationProtocol {
+///
+/// `onRunning` receives the bound address once the server listens (port 0 picks a free one).
+public func buildApplication(
+    configuration: ServerConfiguration, logger: Logger, onRunning: @escaping @Sendable (String, Int) async -> Void = { _, _ in }
+) throws -> some ApplicationProtocol {
     let tokens = try TokenStore(dataDirectory: configuration.dataDirectory)
     let hub = LiveHub()
     let registry = StreamRegistry(hub: hub, limits: configuration.decodeLimits, maxStreams: configuration.maxStreams, logger: logger)
@@ -131,6 +135,9 @@ public func buildApplication(configuration: ServerConfiguration, logger: Logger)
             webSocketRouter: router,
             configuration: .init(ws: .init(maxFrameSize: configuration.maxImageBytes + configuration.maxHeaderBytes + 4))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "HerdLens"),
+        onServerRunning: { channel in
+            await onRunning(configuration.host, channel.localAddress?.port ?? configuration.port)
+        },
         logger: logger
     )
 }

@@ -1,7 +1,7 @@
 import HerdCodecs
 
 /// Everything `herdlens serve` can set; defaults are the documented limits.
-public struct ServerConfiguration: Sendable {
+public struct ServerConfiguration: Sendable, Codable {
     public var host = "127.0.0.1"
     public var port = 8080
     /// Holds identity.sqlite (and recordings, with the recording issue).
@@ -24,6 +24,24 @@ public struct ServerConfiguration: Sendable {
     public var viewerWriteTimeoutSeconds = 10.0
 
     public init() {}
+
+    /// Every field is optional in a configuration file; missing ones keep their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        host = try c.decodeIfPresent(String.self, forKey: .host) ?? host
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
+        dataDirectory = try c.decodeIfPresent(String.self, forKey: .dataDirectory) ?? dataDirectory
+        maxImageBytes = try c.decodeIfPresent(Int.self, forKey: .maxImageBytes) ?? maxImageBytes
+        maxImagePixels = try c.decodeIfPresent(Int.self, forKey: .maxImagePixels) ?? maxImagePixels
+        maxHeaderBytes = try c.decodeIfPresent(Int.self, forKey: .maxHeaderBytes) ?? maxHeaderBytes
+        framesPerSecondPerDevice = try c.decodeIfPresent(Double.self, forKey: .framesPerSecondPerDevice) ?? framesPerSecondPerDevice
+        frameBurst = try c.decodeIfPresent(Double.self, forKey: .frameBurst) ?? frameBurst
+        floodDisconnectAfter = try c.decodeIfPresent(Int.self, forKey: .floodDisconnectAfter) ?? floodDisconnectAfter
+        maxSocketsPerToken = try c.decodeIfPresent(Int.self, forKey: .maxSocketsPerToken) ?? maxSocketsPerToken
+        maxStreams = try c.decodeIfPresent(Int.self, forKey: .maxStreams) ?? maxStreams
+        viewerWriteTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .viewerWriteTimeoutSeconds) ?? viewerWriteTimeoutSeconds
+    }
 
     var decodeLimits: DecodeLimits {
         DecodeLimits(maxPixels: maxImagePixels, maxDimension: 65_500, maxBytes: maxImageBytes)

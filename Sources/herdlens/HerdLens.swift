@@ -2,10 +2,10 @@ import ArgumentParser
 
 /// `herdlens`: the HerdLens command line. Subcommands stay thin; the work lives in the libraries.
 @main
-struct HerdLens: ParsableCommand {
+struct HerdLens: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herdlens",
         abstract: "Remote video supervision of livestock: annotate, compose and stream camera frames.",
-        subcommands: [ComposeCommand.self, TokenCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, SimulateCommand.self, ComposeCommand.self, TokenCommand.self, BenchCommand.self]
     )
 }

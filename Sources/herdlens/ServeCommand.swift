@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import HerdDevice
+import HerdIdentity
+import HerdProtocol
+import HerdServer
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// `herdlens serve`: the live service. Every long-lived part is a `Service` in one `ServiceGroup`;
+/// SIGTERM or SIGINT stops accepting, lets in-flight frames finish, closes sockets, exits 0.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the HerdLens server (device ingest, live view, health, metrics).",
+        discussion: "--demo starts on a fresh data directory with demo tokens and three simulated devices playing SampleFrames.")
+
+    @Option(help: "Data directory (tokens; recordings later).") var data: String?
+    @Option(help: "Address to listen on.") var host: String?
+    @Option(help: "Port to listen on.") var port: Int?
+    @Option(help: "JSON file with ServerConfiguration fields (see docs/operations.md).") var config: String?
+    @Flag(help: "Demo: fresh data dir, demo tokens printed, simulated devices started in-process.") var demo = false
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+
+    func run() async throws {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var logger = Logger(label: "herdlens")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        var configuration = try config.map(Self.loadConfiguration) ?? ServerConfiguration()
+        if let data { configuration.dataDirectory = data }
+        if let host { configuration.host = host }
+        if let port { configuration.port = port }
+        var services: [any Service] = []
+        if demo {
+            if data == nil { configuration.dataDirectory = "demo-data" }
+            services += try Self.prepareDemo(&configuration, logger: logger)
+        }
+        let app = try buildApplication(configuration: configuration, logger: logger) { host, port in
+            // One line on stdout, for people and for scripts that start the server on port 0.
+            FileHandle.standardOutput.write(Data("HerdLens listening on http://\(host):\(port)\n".utf8))
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: [app] + services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    static func loadConfiguration(_ path: String) throws -> ServerConfiguration {
+        do {
+            return try JSONDecoder().decode(ServerConfiguration.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw ValidationError("\(path): not a valid server configuration: \(error)")
+        }
+    }
+
+    /// Wipes and re-creates the demo data directory, prints tokens, returns the simulated devices.
+    static func prepareDemo(_ configuration: inout ServerConfiguration, logger: Logger) throws -> [any Service] {
+        try? FileManager.default.removeItem(atPath: configuration.dataDirectory)
+        let store = try TokenStore(dataDirectory: configuration.dataDirectory)
+        let streams = ["farm-jx-017.cam-1", "farm-jx-017.cam-2", "truck-yue-b12345.cab"].compactMap(StreamID.init)
+        let inspector = try store.issue(role: .inspector, streams: .all, name: "demo inspector").token
+        let admin = try store.issue(role: .admin, streams: .all, name: "demo admin").token
+        let frames = try SimulateCommand.loadFrames(["SampleFrames/frames"])
+        var devices: [any Service] = []
+        print("HerdLens demo")
+        print("  viewer:    http://\(configuration.host):\(configuration.port)/")
+        print("  inspector: \(inspector)")
+        print("  admin:     \(admin)")
+        for (i, stream) in streams.enumerated() {
+            let token = try store.issue(role: .device, streams: .only([stream]), name: "demo device \(stream)").token
+            print("  device \(stream): \(token)")
+            // Each device plays the frames from a different starting point.
+            let rotated = Array(frames[(i * 2 % frames.count)...] + frames[..<(i * 2 % frames.count)])
+            devices.append(DeviceSimulator(
+                configuration: .init(server: "ws://127.0.0.1:\(configuration.port)", token: token, stream: stream,
+                                     framesPerSecond: 5, loop: true, frames: rotated),
+                logger: logger))
+        }
+        return devices
+    }
+}

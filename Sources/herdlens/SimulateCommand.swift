@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import HerdCodecs
+import HerdDevice
+import HerdProtocol
+import Logging
+import ServiceLifecycle
+
+/// `herdlens simulate`: a field device that speaks the ingest protocol.
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Play frames to a HerdLens server as a field device (changing sensors, GPS route, reconnects).")
+
+    @Option(help: "Server URL, e.g. ws://127.0.0.1:8080.") var server: String
+    @Option(help: "Device token.") var token: String
+    @Option(help: "Stream id.") var stream: String
+    @Option(help: "Frames per second.") var fps: Double = 10
+    @Flag(help: "Play the frames in a loop until stopped.") var loop = false
+    @Argument(help: "JPEG/PNG frames or directories (default: SampleFrames/frames).") var frames: [String] = []
+
+    func validate() throws {
+        guard StreamID(stream) != nil else { throw ValidationError("--stream must match [A-Za-z0-9._-]{1,64}") }
+        guard fps > 0, fps <= 1000 else { throw ValidationError("--fps must be in (0, 1000]") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        let logger = Logger(label: "herdlens.simulate")
+        let images = try Self.loadFrames(frames.isEmpty ? ["SampleFrames/frames"] : frames)
+        let device = DeviceSimulator(
+            configuration: .init(server: server, token: token, stream: StreamID(stream)!, framesPerSecond: fps, loop: loop, frames: images),
+            logger: logger)
+        // Without --loop the device finishes once every frame is acknowledged: that ends the group cleanly.
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: device, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        let p = device.progress
+        print("sent \(p.sent), acknowledged \(p.acknowledged) (\(p.duplicates) duplicates), refused \(p.errors), connections \(p.connections)")
+    }
+
+    /// JPEG/PNG files, directories expanded in name order.
+    static func loadFrames(_ paths: [String]) throws -> [[UInt8]] {
+        var files: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw ValidationError("\(path): no such file or directory")
+            }
+            if isDirectory.boolValue {
+                files += ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+                    .filter { ImageFormat(fileExtension: ($0 as NSString).pathExtension) != nil }
+                    .map { (path as NSString).appendingPathComponent($0) }
+            } else {
+                files.append(path)
+            }
+        }
+        guard !files.isEmpty else { throw ValidationError("no JPEG or PNG frames in \(paths.joined(separator: " "))") }
+        return try files.map { try FileIO.readAll($0, limit: DecodeLimits.default.maxBytes) }
+    }
+}

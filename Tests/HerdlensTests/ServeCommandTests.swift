@@ -1,0 +1,49 @@
+import Foundation
+import HerdTesting
+import Testing
+
+/// `herdlens serve` as a process: it starts, serves, and drains cleanly on SIGTERM.
+@Suite("herdlens serve")
+struct ServeCommandTests {
+    let cli = ComposeCommandTests()
+
+    @Test("SIGTERM stops the server with exit 0 while a device is streaming")
+    func sigtermDrains() async throws {
+        let dir = try cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let token = try cli.herdlens(["token", "issue", "--data", dir.path, "--role", "device", "--stream", "cam-1"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let server = Process()
+        server.executableURL = ComposeCommandTests.binary
+        server.arguments = ["serve", "--data", dir.path, "--port", "0", "--log-level", "warning"]
+        let out = Pipe()
+        server.standardOutput = out
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        // The first stdout line names the port.
+        var line = ""
+        let handle = out.fileHandleForReading
+        while !line.contains("\n") {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            line += String(decoding: chunk, as: UTF8.self)
+        }
+        let port = try #require(line.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        let device = Process()
+        device.executableURL = ComposeCommandTests.binary
+        device.arguments = ["simulate", "--server", "ws://127.0.0.1:\(port)", "--token", token, "--stream", "cam-1", "--fps", "20",
+                            "--loop", SampleFrames.root.appendingPathComponent("frames").path]
+        device.standardOutput = FileHandle.nullDevice
+        device.standardError = FileHandle.nullDevice
+        try device.run()
+        defer { if device.isRunning { device.terminate() } }
+        try await Task.sleep(for: .seconds(2))
+        #expect(server.isRunning)
+        server.terminate()  // SIGTERM
+        let deadline = Date().addingTimeInterval(15)
+        while server.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!server.isRunning, "server still running 15 s after SIGTERM")
+        #expect(server.terminationReason == .exit && server.terminationStatus == 0)
+    }
+}
