@@ -80,22 +80,31 @@ public final class DeviceSimulator: Service, Sendable {
         state.withLock { !configuration.loop && $0.nextSeq > UInt64(configuration.frames.count) && $0.unacknowledged.isEmpty }
     }
 
+    /// Connects, streams, and reconnects until done (no --loop) or until graceful shutdown, which
+    /// cancels the current connection and any backoff wait.
     public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { try await self.reconnectLoop() }
+        } catch is CancellationError {
+            return
+        }
+    }
+
+    private func reconnectLoop() async throws {
         var backoff = 0.25
         let sensors = SensorSimulator(consignment: configuration.consignment)
-        while !Task.isCancelled && !finished {
+        while !finished {
+            try Task.checkCancellation()
             do {
-                try await cancelWhenGracefulShutdown {
-                    try await self.connectOnce(sensors: sensors)
-                }
+                try await connectOnce(sensors: sensors)
                 backoff = 0.25
             } catch is CancellationError {
-                return
+                throw CancellationError()
             } catch {
                 logger.notice("device connection failed; retrying", metadata: ["herd.error": "\(error)", "herd.backoff.s": "\(backoff)"])
             }
-            if finished || Task.isCancelled { return }
-            try? await Task.sleep(for: .milliseconds(Int(backoff * 1000)))
+            if finished { return }
+            try await Task.sleep(for: .milliseconds(Int(backoff * 1000)))
             backoff = min(10, backoff * 2)
         }
     }

@@ -8,6 +8,7 @@ import Hummingbird
 import HummingbirdTesting
 import HummingbirdWSTesting
 import NIOCore
+import Synchronization
 import Testing
 import WSClient
 
@@ -20,13 +21,28 @@ struct LiveStreamingTests {
         return WebSocketClientConfiguration(maxFrameSize: 16 << 20, additionalHeaders: headers)
     }
 
-    /// A one-shot signal between the device and viewer tasks.
+    /// A one-shot signal between the device and viewer tasks; any number of tasks may wait on it.
     final class Signal: Sendable {
-        let stream: AsyncStream<Void>
-        let continuation: AsyncStream<Void>.Continuation
-        init() { (stream, continuation) = AsyncStream.makeStream() }
-        func fire() { continuation.yield() }
-        func wait() async { for await _ in stream { return } }
+        private let state = Mutex<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+        func fire() {
+            let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                state.fired = true
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+
+        func wait() async {
+            await withCheckedContinuation { continuation in
+                let fired = state.withLock { state -> Bool in
+                    if !state.fired { state.waiters.append(continuation) }
+                    return state.fired
+                }
+                if fired { continuation.resume() }
+            }
+        }
     }
 
     func frameMessage(_ fixture: ServerFixture, seq: UInt64, image: [UInt8]) throws -> ByteBuffer {
@@ -141,6 +157,79 @@ struct LiveStreamingTests {
             }
             try await client.ws("/api/v1/ingest", configuration: Self.wsConfiguration(token: fixture.device)) { _, outbound, _ in
                 try await outbound.close(.normalClosure, reason: nil)
+            }
+        }
+    }
+}
+
+@Suite("Slow viewers")
+struct SlowViewerTests {
+    final class Collected: Sendable {
+        let seqs = Mutex<[UInt64]>([])
+    }
+
+    @Test("a viewer that never reads does not stop a fast viewer from getting the newest frames")
+    func slowViewerIsolation() async throws {
+        var setup = try ServerFixture()
+        setup.configuration.framesPerSecondPerDevice = 1000
+        setup.configuration.frameBurst = 1000
+        let fixture = setup
+        defer { fixture.cleanUp() }
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        let image = try SampleFrames.bytes("frames", "pen-day-1080p.jpg")  // ~440 KB a frame
+        let total: UInt64 = 60
+        let online = LiveStreamingTests.Signal(), slowReady = LiveStreamingTests.Signal(), fastReady = LiveStreamingTests.Signal()
+        let live = "/api/v1/live?stream=\(fixture.stream)"
+        try await app.test(.live) { client in
+            try await withThrowingTaskGroup(of: [UInt64].self) { group in
+                group.addTask {
+                    try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.device)) { inbound, outbound, _ in
+                        var replies = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                        try await outbound.write(.binary(ByteBuffer(bytes: Envelope.encode(header: try fixture.header(seq: 1), payload: image))))
+                        _ = try await replies.next()
+                        online.fire()
+                        await slowReady.wait()
+                        await fastReady.wait()
+                        for seq in 2...total {
+                            try await outbound.write(.binary(ByteBuffer(bytes: Envelope.encode(header: try fixture.header(seq: seq), payload: image))))
+                            guard case .text(let text)? = try await replies.next() else { break }
+                            #expect(text.contains(#""type":"ack""#))
+                        }
+                    }
+                    return []
+                }
+                group.addTask {
+                    await online.wait()
+                    // Connects, then never reads a byte: its socket buffers fill and its writer stalls.
+                    try await client.ws(live, configuration: LiveStreamingTests.wsConfiguration(token: fixture.inspector)) { _, _, _ in
+                        slowReady.fire()
+                        try await Task.sleep(for: .seconds(8))
+                    }
+                    return []
+                }
+                group.addTask {
+                    await online.wait()
+                    let collected = Collected()
+                    try await client.ws(live, configuration: LiveStreamingTests.wsConfiguration(token: fixture.inspector)) { inbound, _, _ in
+                        for try await message in inbound.messages(maxSize: 16 << 20) {
+                            switch message {
+                            case .text(let text) where text.contains("stream.online"): fastReady.fire()
+                            case .binary(var buffer):
+                                let (json, _) = try Envelope.split(buffer.readBytes(length: buffer.readableBytes)!)
+                                let seq = try WireJSON.decode(LiveFrameHeader.self, from: json).seq
+                                collected.seqs.withLock { $0.append(seq) }
+                                if seq == total { return }
+                            default: break
+                            }
+                        }
+                    }
+                    return collected.seqs.withLock { $0 }
+                }
+                var fastSeqs: [UInt64] = []
+                for try await seqs in group where !seqs.isEmpty { fastSeqs = seqs }
+                // The fast viewer got the final frame and never went backwards, whatever the slow one did.
+                #expect(fastSeqs.last == total)
+                #expect(fastSeqs == fastSeqs.sorted())
             }
         }
     }

@@ -20,7 +20,7 @@ struct ServeCommandTests {
         server.standardOutput = out
         server.standardError = FileHandle.nullDevice
         try server.run()
-        defer { if server.isRunning { server.terminate() } }
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
         // The first stdout line names the port.
         var line = ""
         let handle = out.fileHandleForReading
@@ -37,7 +37,7 @@ struct ServeCommandTests {
         device.standardOutput = FileHandle.nullDevice
         device.standardError = FileHandle.nullDevice
         try device.run()
-        defer { if device.isRunning { device.terminate() } }
+        defer { if device.isRunning { kill(device.processIdentifier, SIGKILL) } }
         try await Task.sleep(for: .seconds(2))
         #expect(server.isRunning)
         server.terminate()  // SIGTERM
@@ -45,5 +45,10 @@ struct ServeCommandTests {
         while server.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!server.isRunning, "server still running 15 s after SIGTERM")
         #expect(server.terminationReason == .exit && server.terminationStatus == 0)
+        // The device notices, keeps retrying with backoff, and itself stops cleanly on SIGTERM.
+        device.terminate()
+        let deviceDeadline = Date().addingTimeInterval(10)
+        while device.isRunning && Date() < deviceDeadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!device.isRunning && device.terminationStatus == 0, "simulated device did not stop on SIGTERM")
     }
 }
