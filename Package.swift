@@ -76,7 +76,8 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            resources: [.copy("Web")]
         ),
 
         // A field device in software: speaks the ingest protocol, reconnects, re-sends unacknowledged frames.

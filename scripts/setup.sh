@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs what HerdLens needs on Debian 12 (idempotent): C libraries, fonts (Latin + CJK), and the
-# Python packages the checks use. Swift 6 must already be on PATH (https://swift.org/install).
+# Installs what HerdLens needs on Debian 12 (idempotent): C libraries, SQLite, fonts (Latin + CJK),
+# Chromium and its driver for the viewer test, and the Python packages the checks use. Swift 6 must already be on PATH (https://swift.org/install).
 set -euo pipefail
-packages=(libjpeg62-turbo-dev libpng-dev libfreetype-dev pkg-config fonts-dejavu-core fonts-wqy-zenhei python3 python3-pip)
+packages=(libjpeg62-turbo-dev libpng-dev libfreetype-dev libsqlite3-dev pkg-config fonts-dejavu-core fonts-wqy-zenhei python3 python3-pip chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
@@ -10,6 +10,8 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install -q jsonschema 2>/dev/null \
-  || python3 -m pip install -q --break-system-packages jsonschema
+for module in jsonschema selenium; do
+  python3 -c "import $module" 2>/dev/null || python3 -m pip install -q "$module" 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages "$module"
+done
 command -v swift >/dev/null || { echo "swift not found: install Swift 6 (https://swift.org/install)" >&2; exit 1; }

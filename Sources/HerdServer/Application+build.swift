@@ -8,6 +8,12 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 
+func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+    var headers = HTTPFields()
+    headers[.contentType] = "application/json"
+    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: WireJSON.encode(value))))
+}
+
 /// Builds the HerdLens service: the same function `herdlens serve` runs and tests boot on an ephemeral
 /// port. Routes: `/healthz`, `/readyz`, `POST /api/v1/streams/{stream}/frames`, WebSocket
 /// `/api/v1/ingest` (devices) and `/api/v1/live` (inspectors).
@@ -21,9 +27,53 @@ public func buildApplication(
     let registry = StreamRegistry(hub: hub, limits: configuration.decodeLimits, maxStreams: configuration.maxStreams, logger: logger)
     let processor = IngestProcessor(registry: registry, maxImageBytes: configuration.maxImageBytes)
     let sockets = SocketLimiter(maxPerToken: configuration.maxSocketsPerToken)
+    let sessions = SessionStore()
+    let assets = WebAssets()
 
     let router = Router(context: HerdRequestContext.self)
-    router.middlewares.add(TokenAuthenticator(tokens: tokens))
+    router.middlewares.add(TokenAuthenticator(tokens: tokens, sessions: sessions))
+
+    // The web viewer and its session: a token is exchanged for an HttpOnly cookie.
+    router.get("/") { _, _ in try assets.response("index.html") }
+    router.get("/app.js") { _, _ in try assets.response("app.js") }
+    router.get("/app.css") { _, _ in try assets.response("app.css") }
+    router.post("/api/v1/session") { request, _ -> Response in
+        struct SignIn: Decodable { var token: String }
+        let body = try await request.body.collect(upTo: 4096)
+        guard let signIn = try? JSONDecoder().decode(SignIn.self, from: Data(buffer: body)) else {
+            throw HerdServerError(.badRequest, code: "badJSON", message: "send {\"token\": \"hl_…\"}")
+        }
+        let identity: Identity
+        do throws(IdentityError) {
+            identity = try tokens.authenticate(signIn.token)
+        } catch {
+            throw HerdServerError.unauthorized(error.message)
+        }
+        guard identity.role != .device else { throw HerdServerError.forbidden("device tokens cannot sign in to the viewer") }
+        let id = sessions.create(for: identity)
+        var headers = HTTPFields()
+        headers[.setCookie] = "\(SessionStore.cookieName)=\(id); HttpOnly; SameSite=Strict; Path=/; Max-Age=\(Int(sessions.lifetime))"
+        return Response(status: .noContent, headers: headers)
+    }
+    router.get("/api/v1/session") { _, context -> Response in
+        let identity = try context.requireIdentity()
+        struct Me: Encodable { var id: String; var name: String; var role: String; var streams: String }
+        return jsonResponse(Me(id: identity.id, name: identity.name, role: identity.role.rawValue, streams: identity.streams.storedValue))
+    }
+    router.delete("/api/v1/session") { request, _ -> Response in
+        if let cookie = request.headers[.cookie], let id = SessionStore.sessionID(fromCookieHeader: cookie) { sessions.remove(id) }
+        var headers = HTTPFields()
+        headers[.setCookie] = "\(SessionStore.cookieName)=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"
+        return Response(status: .noContent, headers: headers)
+    }
+    router.get("/api/v1/streams") { _, context -> Response in
+        let identity = try context.requireIdentity()
+        struct Entry: Encodable { var stream: String; var online: Bool }
+        let online = hub.onlineStreams
+        var visible = Set(online.filter(identity.canWatch))
+        if case .only(let granted) = identity.streams, identity.role == .inspector { visible.formUnion(granted) }
+        return jsonResponse(visible.sorted().map { Entry(stream: $0.rawValue, online: online.contains($0)) })
+    }
 
     router.get("/healthz") { _, _ in "ok\n" }
     router.get("/readyz") { _, _ -> Response in

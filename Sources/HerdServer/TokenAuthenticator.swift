@@ -2,14 +2,25 @@ import HTTPTypes
 import HerdIdentity
 import Hummingbird
 
-/// Reads `Authorization: Bearer <token>` and sets the context's identity. A missing header leaves the
-/// request anonymous (routes decide); a present but invalid token is refused with 401 at once.
+/// Reads `Authorization: Bearer <token>` (devices, scripts) or the browser's session cookie and sets the
+/// context's identity. Neither leaves the request anonymous (routes decide); a present but invalid
+/// token is refused with 401 at once.
 struct TokenAuthenticator: RouterMiddleware {
     typealias Context = HerdRequestContext
     let tokens: TokenStore
+    let sessions: SessionStore
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization] else { return try await next(request, context) }
+        guard let header = request.headers[.authorization] else {
+            if let cookie = request.headers[.cookie], let id = SessionStore.sessionID(fromCookieHeader: cookie),
+                let identity = sessions.identity(for: id)
+            {
+                var context = context
+                context.identity = identity
+                return try await next(request, context)
+            }
+            return try await next(request, context)
+        }
         guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
             throw HerdServerError.unauthorized("Authorization must be 'Bearer <token>'")
         }

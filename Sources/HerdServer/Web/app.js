@@ -1,0 +1,154 @@
+// HerdLens web viewer: sign in (token -> HttpOnly session cookie), a grid of the streams this user may
+// see, and a single-stream view with HUD, alerts, connection state, fps and latency. No dependencies.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const state = { sockets: [], tiles: new Map(), single: null, alerts: [] };
+
+function show(view) {
+  for (const id of ["signin", "grid", "single"]) $(id).hidden = id !== view;
+  $("back").hidden = view !== "single";
+  $("signout").hidden = view === "signin";
+}
+
+function setConnection(text) {
+  const el = $("connection");
+  el.textContent = text;
+  el.className = "state " + text;
+}
+
+function closeSockets() {
+  for (const ws of state.sockets) ws.close(1000);
+  state.sockets = [];
+}
+
+// Envelope: 4-byte big-endian header length, JSON header, payload.
+function parseEnvelope(buffer) {
+  const view = new DataView(buffer);
+  const n = view.getUint32(0);
+  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, n)));
+  return { header, payload: new Uint8Array(buffer, 4 + n) };
+}
+
+function liveSocket(streams, options, onFrame, onEvent) {
+  const query = streams.map((s) => "stream=" + encodeURIComponent(s)).join("&");
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const ws = new WebSocket(`${scheme}://${location.host}/api/v1/live?${query}`);
+  ws.binaryType = "arraybuffer";
+  setConnection("connecting");
+  ws.onopen = () => { setConnection("online"); ws.send(JSON.stringify(Object.assign({ type: "options" }, options))); };
+  ws.onclose = () => setConnection("offline");
+  ws.onmessage = (message) => {
+    if (typeof message.data === "string") onEvent(JSON.parse(message.data));
+    else onFrame(parseEnvelope(message.data));
+  };
+  state.sockets.push(ws);
+  return ws;
+}
+
+function showImage(img, payload) {
+  const url = URL.createObjectURL(new Blob([payload], { type: "image/jpeg" }));
+  const previous = img.dataset.url;
+  img.src = url;
+  img.dataset.url = url;
+  if (previous) setTimeout(() => URL.revokeObjectURL(previous), 1000);
+}
+
+function rate(record) {
+  const now = performance.now();
+  record.times = (record.times || []).filter((t) => now - t < 2000);
+  record.times.push(now);
+  return (record.times.length / 2).toFixed(1);
+}
+
+function latencyMs(header) {
+  return Math.max(0, Date.now() - Date.parse(header.receivedAt));
+}
+
+async function loadGrid() {
+  closeSockets();
+  const response = await fetch("/api/v1/streams");
+  if (response.status === 401) return show("signin");
+  const streams = await response.json();
+  const grid = $("grid");
+  grid.replaceChildren();
+  state.tiles.clear();
+  for (const s of streams) {
+    const tile = document.createElement("div");
+    tile.className = "tile";
+    tile.dataset.stream = s.stream;
+    tile.innerHTML = `<img class="frame" alt=""><div class="caption"><span class="name"></span><span class="info">${s.online ? "online" : "offline"}</span></div>`;
+    tile.querySelector(".name").textContent = s.stream;
+    tile.onclick = () => openSingle(s.stream);
+    grid.appendChild(tile);
+    state.tiles.set(s.stream, { tile, record: {} });
+  }
+  show("grid");
+  if (streams.length === 0) { grid.textContent = "No streams you may watch yet."; return; }
+  liveSocket(streams.map((s) => s.stream), { maxWidth: 640 }, ({ header, payload }) => {
+    const entry = state.tiles.get(header.stream);
+    if (!entry) return;
+    showImage(entry.tile.querySelector(".frame"), payload);
+    entry.tile.querySelector(".info").textContent = `${rate(entry.record)} fps · ${latencyMs(header)} ms · #${header.seq}`;
+  }, (event) => {
+    const entry = state.tiles.get(event.stream);
+    if (entry && event.event && event.event.startsWith("stream.")) entry.tile.querySelector(".info").textContent = event.event.slice(7);
+  });
+}
+
+function openSingle(stream) {
+  closeSockets();
+  state.single = { stream, record: {} };
+  $("single-stream").textContent = stream;
+  $("alerts").replaceChildren();
+  show("single");
+  liveSocket([stream], {}, ({ header, payload }) => {
+    showImage($("single-frame"), payload);
+    $("single-fps").textContent = rate(state.single.record);
+    $("single-latency").textContent = latencyMs(header);
+    $("single-seq").textContent = header.seq;
+    const hud = (header.annotations || []).find((a) => a.kind === "hud");
+    const dl = $("hud");
+    dl.replaceChildren();
+    for (const entry of hud ? hud.entries : []) {
+      const dt = document.createElement("dt"); dt.textContent = entry.key;
+      const dd = document.createElement("dd"); dd.textContent = entry.value;
+      dl.append(dt, dd);
+    }
+  }, (event) => {
+    if (event.event === "alert" && event.alert) {
+      const li = document.createElement("li");
+      li.className = event.alert.severity;
+      li.textContent = `${new Date(event.at).toLocaleTimeString()} ${event.alert.severity.toUpperCase()} ${event.alert.message}`;
+      $("alerts").prepend(li);
+    }
+  });
+}
+
+$("signin").onsubmit = async (e) => {
+  e.preventDefault();
+  const response = await fetch("/api/v1/session", {
+    method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token: $("token").value.trim() }),
+  });
+  $("token").value = "";
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    $("signin-error").textContent = (body.error && body.error.message) || "sign-in failed";
+    return;
+  }
+  await start();
+};
+
+$("signout").onclick = async () => { closeSockets(); await fetch("/api/v1/session", { method: "DELETE" }); show("signin"); };
+$("back").onclick = () => loadGrid();
+
+async function start() {
+  const me = await fetch("/api/v1/session");
+  if (!me.ok) return show("signin");
+  const who = await me.json();
+  $("who").textContent = `${who.name} (${who.role})`;
+  await loadGrid();
+}
+
+start();

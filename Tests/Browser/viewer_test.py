@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""The web viewer in a real headless Chromium: sign in with a token, see a live frame from a simulated
+device, take a screenshot. Needs Debian's chromium + chromium-driver and Python selenium.
+
+    python3 Tests/Browser/viewer_test.py [--herdlens .build/debug/herdlens] [--screenshot out/viewer.png]
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def run(herdlens, *args):
+    return subprocess.run([herdlens, *args], check=True, capture_output=True, text=True, cwd=ROOT).stdout.strip()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--herdlens", default=os.path.join(ROOT, ".build", "debug", "herdlens"))
+    p.add_argument("--screenshot", default=os.path.join(ROOT, "out", "viewer.png"))
+    a = p.parse_args()
+    data = tempfile.mkdtemp(prefix="herd-browser-")
+    server = device = driver = None
+    passed = failed = 0
+
+    def check(condition, what):
+        nonlocal passed, failed
+        if condition:
+            passed += 1
+        else:
+            failed += 1
+            print(f"FAIL: {what}", file=sys.stderr)
+
+    try:
+        inspector = run(a.herdlens, "token", "issue", "--data", data, "--role", "inspector", "--stream", "*", "--name", "Inspector Chan")
+        device_token = run(a.herdlens, "token", "issue", "--data", data, "--role", "device", "--stream", "farm-jx-017.cam-1")
+        server = subprocess.Popen([a.herdlens, "serve", "--data", data, "--port", "0", "--log-level", "warning"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+        line = server.stdout.readline()
+        port = int(line.strip().rsplit(":", 1)[1])
+        device = subprocess.Popen([a.herdlens, "simulate", "--server", f"ws://127.0.0.1:{port}", "--token", device_token,
+                                   "--stream", "farm-jx-017.cam-1", "--fps", "4", "--loop", "SampleFrames/frames"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        options = webdriver.ChromeOptions()
+        options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+        for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,900", "--disable-dev-shm-usage"]:
+            options.add_argument(arg)
+        driver = webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
+        wait = WebDriverWait(driver, 30)
+        # Let the device come online so the grid lists its stream.
+        time.sleep(2)
+        driver.get(f"http://127.0.0.1:{port}/")
+        wait.until(lambda d: d.find_element(By.ID, "signin").is_displayed())
+        driver.find_element(By.ID, "token").send_keys(inspector)
+        driver.find_element(By.ID, "signin-button").click()
+        tile = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".tile[data-stream='farm-jx-017.cam-1'] img.frame"))
+        wait.until(lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", tile) > 0)
+        check(driver.execute_script("return arguments[0].naturalWidth", tile) == 640, "grid tile shows a 640-wide frame")
+        check(inspector not in driver.current_url, "the token never appears in the URL")
+        cookie = driver.get_cookie("herd_session")
+        check(cookie is not None and cookie.get("httpOnly"), "the session cookie is HttpOnly")
+        check(driver.execute_script("return document.cookie").find("herd_session") < 0, "page scripts cannot read the session cookie")
+        # Non-blank: the frame has real pixel variation.
+        variance = driver.execute_script("""
+            const img = arguments[0]; const c = document.createElement('canvas');
+            c.width = img.naturalWidth; c.height = img.naturalHeight;
+            const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+            const d = g.getImageData(0, 0, c.width, c.height).data; let lo = 255, hi = 0;
+            for (let i = 0; i < d.length; i += 4 * 97) { lo = Math.min(lo, d[i]); hi = Math.max(hi, d[i]); }
+            return hi - lo;""", tile)
+        check(variance > 50, f"the frame is not blank (range {variance})")
+        # Single-stream view: full-size frame, HUD, connection state, fps.
+        driver.find_element(By.CSS_SELECTOR, ".tile[data-stream='farm-jx-017.cam-1']").click()
+        single = driver.find_element(By.ID, "single-frame")
+        wait.until(lambda d: d.execute_script("return arguments[0].naturalWidth", single) >= 1280)
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#hud dt")) > 3)
+        hud = driver.find_element(By.ID, "hud").text
+        check("Plate" in hud and "粤B·12345" in hud, "the HUD shows the plate")
+        check(driver.find_element(By.ID, "connection").text == "online", "connection state is online")
+        wait.until(lambda d: float(d.find_element(By.ID, "single-fps").text or 0) > 0)
+        os.makedirs(os.path.dirname(a.screenshot), exist_ok=True)
+        driver.save_screenshot(a.screenshot)
+        check(os.path.getsize(a.screenshot) > 10000, "screenshot saved")
+    except Exception as e:  # a broken step is a failure, reported, not a crash of the runner
+        failed += 1
+        print(f"FAIL: {type(e).__name__}: {e}", file=sys.stderr)
+    finally:
+        if driver:
+            driver.quit()
+        for proc in (device, server):
+            if proc:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        shutil.rmtree(data, ignore_errors=True)
+    print(f"browser: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
