@@ -16,10 +16,16 @@ public actor StreamPipeline {
     private var sensors: Sensors?
     private var consignment: Consignment?
     private var lastAlertCodes: Set<String> = []
+    private let observer: @Sendable (ComposeReport) -> Void
 
-    public init(stream: StreamID, hub: LiveHub, limits: DecodeLimits, annotator: FrameAnnotator = FrameAnnotator(), logger: Logger) throws {
+    /// `observer` sees each composed frame's stage timings (the server records them as metrics).
+    public init(
+        stream: StreamID, hub: LiveHub, limits: DecodeLimits, annotator: FrameAnnotator = FrameAnnotator(), logger: Logger,
+        observer: @escaping @Sendable (ComposeReport) -> Void = { _ in }
+    ) throws {
         self.stream = stream
         self.hub = hub
+        self.observer = observer
         self.annotator = annotator
         self.composer = try FrameComposer(renderer: OverlayRenderer(), limits: limits)
         var logger = logger
@@ -41,6 +47,7 @@ public actor StreamPipeline {
             stream: stream, seq: header.seq, capturedAt: header.capturedAt, receivedAt: receivedAt,
             width: report.width, height: report.height, overlay: true, annotations: set.items, alerts: alerts)
         hub.publish(LiveFrame(header: live, original: image, annotated: annotated))
+        observer(report)
         raiseNewAlerts(alerts)
         logger.trace("frame composed", metadata: ["herd.frame.seq": "\(header.seq)", "herd.compose.path": "\(report.path.rawValue)"])
         return .accepted

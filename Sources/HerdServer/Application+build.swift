@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import Synchronization
 
 func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
     var headers = HTTPFields()
@@ -24,7 +25,10 @@ public func buildApplication(
 ) throws -> some ApplicationProtocol {
     let tokens = try TokenStore(dataDirectory: configuration.dataDirectory)
     let hub = LiveHub()
-    let registry = StreamRegistry(hub: hub, limits: configuration.decodeLimits, maxStreams: configuration.maxStreams, logger: logger)
+    let metrics = ServerMetrics()
+    let registry = StreamRegistry(
+        hub: hub, limits: configuration.decodeLimits, maxStreams: configuration.maxStreams, metrics: metrics, logger: logger)
+    let slowDropsSeen = Mutex(0)
     let processor = IngestProcessor(registry: registry, maxImageBytes: configuration.maxImageBytes)
     let sockets = SocketLimiter(maxPerToken: configuration.maxSocketsPerToken)
     let sessions = SessionStore()
@@ -83,6 +87,19 @@ public func buildApplication(
             throw HerdServerError(.serviceUnavailable, code: "notReady", message: error.message)
         }
         return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+    }
+
+    // Prometheus text format. Stream ids appear as labels: scrape from the operations network.
+    router.get("/metrics") { _, _ -> Response in
+        let dropped = hub.counters.framesDropped
+        let delta = slowDropsSeen.withLock { seen in
+            defer { seen = dropped }
+            return dropped - seen
+        }
+        if delta > 0 { metrics.dropped("slow_viewer", count: delta) }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
     }
 
     router.post("/api/v1/streams/:stream/frames") { request, context -> Response in
@@ -174,7 +191,7 @@ public func buildApplication(
         defer { sockets.release(identity.id) }
         let streams = Set(context.request.uri.queryParameters.getAll("stream").compactMap { StreamID(String($0)) })
         let session = ViewerSession(
-            hub: hub, streams: streams, writeTimeout: .milliseconds(Int(configuration.viewerWriteTimeoutSeconds * 1000)),
+            hub: hub, metrics: metrics, streams: streams, writeTimeout: .milliseconds(Int(configuration.viewerWriteTimeoutSeconds * 1000)),
             logger: context.logger)
         try await session.run(inbound: inbound, outbound: outbound)
     }

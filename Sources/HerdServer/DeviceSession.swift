@@ -19,7 +19,12 @@ struct DeviceSession {
             now: ProcessInfo.processInfo.systemUptime)
         var refusedInARow = 0
         var published = Set<StreamID>()
-        defer { for stream in published { processor.registry.hub.setOnline(stream, false) } }
+        let metrics = processor.registry.metrics
+        metrics.devices.increment()
+        defer {
+            metrics.devices.decrement()
+            for stream in published { processor.registry.hub.setOnline(stream, false) }
+        }
         let maxMessage = configuration.maxImageBytes + configuration.maxHeaderBytes + 4
         for try await message in inbound.messages(maxSize: maxMessage) {
             var reply: String
@@ -27,6 +32,7 @@ struct DeviceSession {
                 reply = WireJSON.encodeString(ErrorReply(
                     code: "rateLimited", message: "more than \(Int(configuration.framesPerSecondPerDevice)) messages a second"))
                 refusedInARow += 1
+                metrics.dropped("rate_limited")
             } else {
                 switch message {
                 case .binary(var buffer):

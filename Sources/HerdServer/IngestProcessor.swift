@@ -25,7 +25,19 @@ struct IngestProcessor: Sendable {
     }
 
     func frame(_ header: DeviceFrameHeader, image: [UInt8], identity: Identity) async throws(IngestFailure) -> AckMessage {
+        do {
+            let ack = try await checkedFrame(header, image: image, identity: identity)
+            if ack.duplicate == true { registry.metrics.dropped("duplicate") }
+            return ack
+        } catch {
+            registry.metrics.dropped("rejected")
+            throw error
+        }
+    }
+
+    private func checkedFrame(_ header: DeviceFrameHeader, image: [UInt8], identity: Identity) async throws(IngestFailure) -> AckMessage {
         let stream = header.stream.rawValue
+        let received = ContinuousClock.now
         do throws(IdentityError) {
             try identity.requirePublish(to: header.stream)
         } catch {
@@ -56,6 +68,10 @@ struct IngestProcessor: Sendable {
             throw IngestFailure(code: "internal", message: "\(error)", status: 500, stream: stream, seq: header.seq)
         }
         registry.hub.setOnline(header.stream, true)
+        if outcome == .accepted {
+            registry.metrics.frameIn(header.stream)
+            registry.metrics.ingestLatency.record(ContinuousClock.now - received)
+        }
         return AckMessage(stream: header.stream, seq: header.seq, duplicate: outcome == .duplicate)
     }
 

@@ -11,8 +11,10 @@ final class StreamRegistry: Sendable {
     private let limits: DecodeLimits
     private let maxStreams: Int
     private let logger: Logger
+    let metrics: ServerMetrics
 
-    init(hub: LiveHub, limits: DecodeLimits, maxStreams: Int, logger: Logger) {
+    init(hub: LiveHub, limits: DecodeLimits, maxStreams: Int, metrics: ServerMetrics, logger: Logger) {
+        self.metrics = metrics
         self.hub = hub
         self.limits = limits
         self.maxStreams = maxStreams
@@ -25,7 +27,8 @@ final class StreamRegistry: Sendable {
             guard pipelines.count < maxStreams else {
                 throw IngestFailure(code: "tooManyStreams", message: "the server already runs \(maxStreams) streams", status: 503, stream: stream.rawValue)
             }
-            let created = try StreamPipeline(stream: stream, hub: hub, limits: limits, logger: logger)
+            let metrics = self.metrics
+            let created = try StreamPipeline(stream: stream, hub: hub, limits: limits, logger: logger) { metrics.record($0) }
             pipelines[stream] = created
             return created
         }

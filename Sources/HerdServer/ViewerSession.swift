@@ -11,6 +11,7 @@ import Synchronization
 /// timeout is closed; its mailbox never holds more than one frame per stream.
 struct ViewerSession {
     let hub: LiveHub
+    let metrics: ServerMetrics
     let streams: Set<StreamID>
     let writeTimeout: Duration
     let logger: Logger
@@ -29,21 +30,27 @@ struct ViewerSession {
         let mailbox = ViewerMailbox()
         let options = OptionsBox()
         hub.subscribe(mailbox, to: streams)
+        metrics.viewers.increment()
         defer {
+            metrics.viewers.decrement()
             hub.unsubscribe(mailbox)
             mailbox.close()
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 while let item = await mailbox.next() {
-                    let frame: WebSocketOutboundWriter.OutboundFrame
                     switch item {
-                    case .event(let text): frame = .text(text)
+                    case .event(let text):
+                        try await write(.text(text), to: outbound)
                     case .frame(let live):
                         let (overlay, width) = options.value.withLock { ($0.overlay, $0.maxWidth) }
-                        frame = .binary(live.message(overlay: overlay, maxWidth: width))
+                        let message = live.message(overlay: overlay, maxWidth: width)
+                        try await write(.binary(message), to: outbound)
+                        metrics.framesOut.increment()
+                        metrics.bytesOut.increment(by: Int64(message.readableBytes))
+                        let age = Timestamp.now().secondsSince1970 - live.header.receivedAt.secondsSince1970
+                        metrics.deliveryLatency.record(.milliseconds(Int64(max(0, age) * 1000)))
                     }
-                    try await write(frame, to: outbound)
                 }
             }
             group.addTask {

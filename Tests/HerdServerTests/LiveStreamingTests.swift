@@ -122,6 +122,13 @@ struct LiveStreamingTests {
                 }
                 try await group.waitForAll()
             }
+            // The metrics saw it all.
+            let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(metrics.contains(#"herd_frames_in_total{stream="farm-jx-017.cam-1"} 5"#), "\(metrics)")
+            #expect(metrics.contains(#"herd_frames_dropped_total{reason="duplicate"} 1"#))
+            #expect(metrics.contains(#"herd_frames_dropped_total{reason="rejected"}"#))
+            #expect(metrics.contains(#"herd_stage_seconds_count{stage="compose"} 5"#))
+            #expect(metrics.contains("herd_delivery_latency_seconds_count"))
         }
     }
 
