@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# The main job, for now: install, build, and compose every SampleFrames frame with its annotations into
-# out/. (The live server arrives with the next issue; this stays as `herdlens compose` batch mode.)
+# The main job: install, build, and run the server in demo mode: a fresh data directory (demo-data/),
+# demo tokens printed, three simulated devices playing SampleFrames, the viewer at http://127.0.0.1:8080/.
+# Stop with Ctrl-C (SIGINT) or SIGTERM: it drains and exits 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 swift build -c release --product herdlens
-mkdir -p out
-.build/release/herdlens compose --verbose --output out SampleFrames/frames
-echo "annotated frames written to $(pwd)/out"
+exec .build/release/herdlens serve --demo "$@"
