@@ -62,13 +62,15 @@ struct ServeCommand: AsyncParsableCommand {
         let admin = try store.issue(role: .admin, streams: .all, name: "demo admin").token
         let frames = try SimulateCommand.loadFrames(["SampleFrames/frames"])
         var devices: [any Service] = []
-        print("HerdLens demo")
-        print("  viewer:    http://\(configuration.host):\(configuration.port)/")
-        print("  inspector: \(inspector)")
-        print("  admin:     \(admin)")
+        var lines = [
+            "HerdLens demo (data in \(configuration.dataDirectory)/)",
+            "  viewer:    http://\(configuration.host):\(configuration.port)/  (sign in with the inspector token)",
+            "  inspector: \(inspector)",
+            "  admin:     \(admin)",
+        ]
         for (i, stream) in streams.enumerated() {
             let token = try store.issue(role: .device, streams: .only([stream]), name: "demo device \(stream)").token
-            print("  device \(stream): \(token)")
+            lines.append("  device \(stream): \(token)")
             // Each device plays the frames from a different starting point.
             let rotated = Array(frames[(i * 2 % frames.count)...] + frames[..<(i * 2 % frames.count)])
             devices.append(DeviceSimulator(
@@ -76,6 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
                                      framesPerSecond: 5, loop: true, frames: rotated),
                 logger: logger))
         }
+        FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         return devices
     }
 }
