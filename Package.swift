@@ -100,6 +100,9 @@ let package = Package(
             dependencies: [
                 "HerdOverlay", "HerdCodecs", "HerdProtocol", "HerdIdentity", "HerdServer", "HerdDevice",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

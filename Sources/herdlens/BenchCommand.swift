@@ -6,11 +6,11 @@ import HerdProtocol
 import HerdText
 
 /// `herdlens bench`: performance measurements (never timed unit tests).
-struct BenchCommand: ParsableCommand {
+struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure HerdLens on this machine.",
-        subcommands: [ComposeBench.self, DrawBench.self]
+        subcommands: [ComposeBench.self, DrawBench.self, LiveBench.self]
     )
 }
 
