@@ -52,8 +52,12 @@ struct LiveBench: AsyncParsableCommand {
         guard let port = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
             throw ValidationError("server did not report its port: \(line)")
         }
-        var logger = Logger(label: "bench")
-        logger.logLevel = .error
+        let logger: Logger = {
+            var logger = Logger(label: "bench")
+            logger.logLevel = .error
+            return logger
+        }()
+        let fps = self.fps, seconds = self.seconds
         print("herdlens bench live: 1280x720 frames (\(image.count / 1024) KB) at \(fps) fps, \(Int(seconds)) s per run, server pid \(server.processIdentifier)")
         print("viewers  frames/viewer  p50 ms  p99 ms  server CPU %  server RSS MB  MB/s out")
         var seq: UInt64 = 0
