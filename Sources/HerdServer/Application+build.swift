@@ -29,6 +29,7 @@ public func buildApplication(
     let registry = StreamRegistry(
         hub: hub, limits: configuration.decodeLimits, maxStreams: configuration.maxStreams, metrics: metrics, logger: logger)
     let slowDropsSeen = Mutex(0)
+    let httpRate = TokenRateLimiter(rate: configuration.framesPerSecondPerDevice, burst: configuration.frameBurst)
     let processor = IngestProcessor(registry: registry, maxImageBytes: configuration.maxImageBytes)
     let sockets = SocketLimiter(maxPerToken: configuration.maxSocketsPerToken)
     let sessions = SessionStore()
@@ -108,6 +109,10 @@ public func buildApplication(
             throw HerdServerError(.badRequest, code: "invalidStream", message: "stream id must match [A-Za-z0-9._-]{1,64}")
         }
         guard identity.canPublish(to: stream) else { throw HerdServerError.forbidden("token \(identity.id) may not publish to stream \(stream)") }
+        guard httpRate.allow(identity.id) else {
+            metrics.dropped("rate_limited")
+            throw HerdServerError(.tooManyRequests, code: "rateLimited", message: "more than \(Int(configuration.framesPerSecondPerDevice)) frames a second for this token")
+        }
         guard let contentType = request.headers[.contentType], let boundary = MultipartFormData.boundary(fromContentType: contentType) else {
             throw HerdServerError(.unsupportedMediaType, code: "unsupportedMediaType", message: "send multipart/form-data with parts 'metadata' and 'image'")
         }

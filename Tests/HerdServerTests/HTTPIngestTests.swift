@@ -102,3 +102,32 @@ struct HTTPIngestTests {
         }
     }
 }
+
+@Suite("HTTP rate limit")
+struct HTTPRateLimitTests {
+    @Test("posting faster than the token's rate gets 429 rateLimited")
+    func rateLimited() async throws {
+        var setup = try ServerFixture()
+        setup.configuration.framesPerSecondPerDevice = 0.1
+        setup.configuration.frameBurst = 2
+        let fixture = setup
+        defer { fixture.cleanUp() }
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        let image = try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg")
+        try await app.test(.live) { client in
+            var statuses: [HTTPResponse.Status] = []
+            for seq in 1...3 {
+                let body = ServerFixture.multipart(metadata: WireJSON.encode(try fixture.header(seq: UInt64(seq))), image: image)
+                var headers = HTTPFields()
+                headers[.authorization] = "Bearer \(fixture.device)"
+                headers[.contentType] = "multipart/form-data; boundary=herdlens-test-boundary"
+                let (status, text) = try await client.execute(
+                    uri: "/api/v1/streams/\(fixture.stream)/frames", method: .post, headers: headers, body: ByteBuffer(bytes: body)
+                ) { ($0.status, String(buffer: $0.body)) }
+                statuses.append(status)
+                if seq == 3 { #expect(text.contains("rateLimited")) }
+            }
+            #expect(statuses == [.created, .created, .tooManyRequests])
+        }
+    }
+}
