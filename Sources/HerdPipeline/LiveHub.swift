@@ -65,6 +65,12 @@ public final class LiveHub: Sendable {
         if changed { publish(event: LiveEvent(event: online ? "stream.online" : "stream.offline", stream: stream, at: .now())) }
     }
 
+    /// Closes every viewer's mailbox (server shutdown); their sessions then close their sockets.
+    public func closeAll() {
+        let all = state.withLock { Array($0.subscribers.values.map(\.mailbox)) }
+        for mailbox in all { mailbox.close() }
+    }
+
     public var viewerCount: Int { state.withLock { $0.subscribers.count } }
     public var onlineStreams: Set<StreamID> { state.withLock { $0.online } }
     /// Frames handed to viewers, and frames replaced unsent in a slow viewer's slot.

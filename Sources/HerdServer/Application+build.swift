@@ -20,8 +20,10 @@ func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) ->
 /// `/api/v1/ingest` (devices) and `/api/v1/live` (inspectors).
 ///
 /// `onRunning` receives the bound address once the server listens (port 0 picks a free one).
+/// `shutdown`, when given, closes live viewers with 1001 as it fires (see `ShutdownNotifier`).
 public func buildApplication(
-    configuration: ServerConfiguration, logger: Logger, onRunning: @escaping @Sendable (String, Int) async -> Void = { _, _ in }
+    configuration: ServerConfiguration, logger: Logger, shutdown: ShutdownSignal = ShutdownSignal(),
+    onRunning: @escaping @Sendable (String, Int) async -> Void = { _, _ in }
 ) throws -> some ApplicationProtocol {
     let tokens = try TokenStore(dataDirectory: configuration.dataDirectory)
     let hub = LiveHub()
@@ -29,6 +31,7 @@ public func buildApplication(
     let registry = StreamRegistry(
         hub: hub, limits: configuration.decodeLimits, maxStreams: configuration.maxStreams, metrics: metrics, logger: logger)
     let slowDropsSeen = Mutex(0)
+    shutdown.onTrigger { hub.closeAll() }
     let httpRate = TokenRateLimiter(rate: configuration.framesPerSecondPerDevice, burst: configuration.frameBurst)
     let processor = IngestProcessor(registry: registry, maxImageBytes: configuration.maxImageBytes)
     let sockets = SocketLimiter(maxPerToken: configuration.maxSocketsPerToken)
@@ -196,7 +199,7 @@ public func buildApplication(
         defer { sockets.release(identity.id) }
         let streams = Set(context.request.uri.queryParameters.getAll("stream").compactMap { StreamID(String($0)) })
         let session = ViewerSession(
-            hub: hub, metrics: metrics, streams: streams, writeTimeout: .milliseconds(Int(configuration.viewerWriteTimeoutSeconds * 1000)),
+            hub: hub, metrics: metrics, shutdown: shutdown, streams: streams, writeTimeout: .milliseconds(Int(configuration.viewerWriteTimeoutSeconds * 1000)),
             logger: context.logger)
         try await session.run(inbound: inbound, outbound: outbound)
     }

@@ -4,6 +4,7 @@ import HerdProtocol
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// One device's ingest WebSocket: every message gets an answer (ack or error); bad messages never
 /// close the socket, a flood does (close 1008 after `floodDisconnectAfter` refusals in a row).
@@ -13,7 +14,20 @@ struct DeviceSession {
     let configuration: ServerConfiguration
     let logger: Logger
 
+    /// Until the device closes, floods, or the server shuts down: then the frame in flight finishes and
+    /// the socket closes with 1001.
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        do {
+            try await cancelWhenGracefulShutdown { try await receive(inbound: inbound, outbound: outbound) }
+        } catch is CancellationError {
+            // Graceful shutdown: fall through to the close below.
+        }
+        if Task.isShuttingDownGracefully {
+            try? await outbound.close(.goingAway, reason: "server shutting down")
+        }
+    }
+
+    private func receive(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         var limiter = RateLimiter(
             rate: configuration.framesPerSecondPerDevice, burst: configuration.frameBurst,
             now: ProcessInfo.processInfo.systemUptime)

@@ -12,6 +12,7 @@ import Synchronization
 struct ViewerSession {
     let hub: LiveHub
     let metrics: ServerMetrics
+    let shutdown: ShutdownSignal
     let streams: Set<StreamID>
     let writeTimeout: Duration
     let logger: Logger
@@ -36,6 +37,14 @@ struct ViewerSession {
             hub.unsubscribe(mailbox)
             mailbox.close()
         }
+        // On shutdown the hub closes the mailbox, the writer finishes, and the socket closes with 1001.
+        try await pump(mailbox: mailbox, options: options, inbound: inbound, outbound: outbound)
+        if shutdown.isTriggered {
+            try? await outbound.close(.goingAway, reason: "server shutting down")
+        }
+    }
+
+    private func pump(mailbox: ViewerMailbox, options: OptionsBox, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 while let item = await mailbox.next() {

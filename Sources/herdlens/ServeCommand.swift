@@ -36,12 +36,14 @@ struct ServeCommand: AsyncParsableCommand {
             if data == nil { configuration.dataDirectory = "demo-data" }
             services += try Self.prepareDemo(&configuration, logger: logger)
         }
-        let app = try buildApplication(configuration: configuration, logger: logger) { host, port in
+        let shutdown = ShutdownSignal()
+        let app = try buildApplication(configuration: configuration, logger: logger, shutdown: shutdown) { host, port in
             // One line on stdout, for people and for scripts that start the server on port 0.
             FileHandle.standardOutput.write(Data("HerdLens listening on http://\(host):\(port)\n".utf8))
         }
         let group = ServiceGroup(
-            configuration: .init(services: [app] + services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            // Shut down in reverse order: devices, then the notifier (viewers get 1001), then the server.
+            configuration: .init(services: [app, ShutdownNotifier(signal: shutdown)] + services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 

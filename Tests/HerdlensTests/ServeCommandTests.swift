@@ -1,6 +1,9 @@
 import Foundation
 import HerdTesting
+import HTTPTypes
+import Logging
 import Testing
+import WSClient
 
 /// `herdlens serve` as a process: it starts, serves, and drains cleanly on SIGTERM.
 @Suite("herdlens serve")
@@ -38,9 +41,33 @@ struct ServeCommandTests {
         device.standardError = FileHandle.nullDevice
         try device.run()
         defer { if device.isRunning { kill(device.processIdentifier, SIGKILL) } }
-        try await Task.sleep(for: .seconds(2))
+        let inspector = try cli.herdlens(["token", "issue", "--data", dir.path, "--role", "inspector", "--stream", "*"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        var headers = HTTPFields()
+        headers[.authorization] = "Bearer \(inspector)"
+        // A live viewer: on SIGTERM its socket is closed with 1001 (going away).
+        let (watching, watchingContinuation) = AsyncStream<Void>.makeStream()
+        let viewer = Task {
+            try await WebSocketClient.connect(
+                url: "ws://127.0.0.1:\(port)/api/v1/live?stream=cam-1",
+                configuration: .init(maxFrameSize: 16 << 20, additionalHeaders: headers), logger: Logger(label: "viewer")
+            ) { inbound, _, _ in
+                for try await _ in inbound.messages(maxSize: 16 << 20) { watchingContinuation.yield() }
+            }
+        }
+        // Wait (bounded) until the viewer sees live traffic, so SIGTERM finds it connected.
+        let seen = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { for await _ in watching { return true }; return false }
+            group.addTask { try? await Task.sleep(for: .seconds(30)); return false }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        #expect(seen, "the viewer received nothing from the streaming device")
         #expect(server.isRunning)
         server.terminate()  // SIGTERM
+        let close = try await viewer.value
+        #expect(close?.closeCode == .goingAway, "viewer closed with \(String(describing: close))")
         let deadline = Date().addingTimeInterval(15)
         while server.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!server.isRunning, "server still running 15 s after SIGTERM")
