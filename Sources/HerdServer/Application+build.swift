@@ -172,7 +172,8 @@ public func buildApplication(
     } onUpgrade: { inbound, outbound, context in
         let identity = context.requestContext.identity!
         defer { sockets.release(identity.id) }
-        let session = DeviceSession(processor: processor, identity: identity, configuration: configuration, logger: context.logger)
+        let session = DeviceSession(
+            processor: processor, identity: identity, configuration: configuration, logger: context.logger, shutdown: shutdown)
         try await session.run(inbound: inbound, outbound: outbound)
     }
 

@@ -4,7 +4,6 @@ import HerdProtocol
 import HummingbirdWebSocket
 import Logging
 import NIOCore
-import ServiceLifecycle
 
 /// One device's ingest WebSocket: every message gets an answer (ack or error); bad messages never
 /// close the socket, a flood does (close 1008 after `floodDisconnectAfter` refusals in a row).
@@ -13,16 +12,23 @@ struct DeviceSession {
     let identity: Identity
     let configuration: ServerConfiguration
     let logger: Logger
+    let shutdown: ShutdownSignal
 
     /// Until the device closes, floods, or the server shuts down: then the frame in flight finishes and
     /// the socket closes with 1001.
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        let receiving = Task { try await receive(inbound: inbound, outbound: outbound) }
+        shutdown.onTrigger { receiving.cancel() }
         do {
-            try await cancelWhenGracefulShutdown { try await receive(inbound: inbound, outbound: outbound) }
-        } catch is CancellationError {
-            // Graceful shutdown: fall through to the close below.
+            try await withTaskCancellationHandler {
+                try await receiving.value
+            } onCancel: {
+                receiving.cancel()
+            }
+        } catch is CancellationError where shutdown.isTriggered {
+            // Shutting down: fall through to the close below.
         }
-        if Task.isShuttingDownGracefully {
+        if shutdown.isTriggered {
             try? await outbound.close(.goingAway, reason: "server shutting down")
         }
     }

@@ -132,6 +132,27 @@ struct LiveStreamingTests {
         }
     }
 
+    @Test("a server shutdown closes device and viewer sockets with 1001")
+    func shutdownGoingAway() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.cleanUp() }
+        let signal = ShutdownSignal()
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger, shutdown: signal)
+        try await app.test(.live) { client in
+            async let deviceClose = client.ws("/api/v1/ingest", configuration: Self.wsConfiguration(token: fixture.device)) { inbound, _, _ in
+                for try await _ in inbound.messages(maxSize: 1 << 20) {}
+            }
+            async let viewerClose = client.ws("/api/v1/live?stream=\(fixture.stream)", configuration: Self.wsConfiguration(token: fixture.inspector)) { inbound, _, _ in
+                for try await _ in inbound.messages(maxSize: 1 << 20) {}
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            signal.trigger()
+            let (device, viewer) = try await (deviceClose, viewerClose)
+            #expect(device?.closeCode == .goingAway, "device: \(String(describing: device))")
+            #expect(viewer?.closeCode == .goingAway, "viewer: \(String(describing: viewer))")
+        }
+    }
+
     @Test("WebSocket routes refuse missing tokens (401), wrong roles and streams (403)")
     func webSocketAuth() async throws {
         let fixture = try ServerFixture()
