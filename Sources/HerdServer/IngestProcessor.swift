@@ -51,14 +51,7 @@ struct IngestProcessor: Sendable {
         } catch {
             throw IngestFailure(error, stream: stream, seq: header.seq)
         }
-        let pipeline: StreamPipeline
-        do {
-            pipeline = try registry.pipeline(for: header.stream)
-        } catch let failure as IngestFailure {
-            throw failure
-        } catch {
-            throw IngestFailure(code: "internal", message: "\(error)", status: 500, stream: stream, seq: header.seq)
-        }
+        let pipeline = try pipeline(for: header.stream, seq: header.seq)
         let outcome: IngestOutcome
         do {
             outcome = try await pipeline.ingest(header, image: image, receivedAt: .now())
@@ -75,6 +68,17 @@ struct IngestProcessor: Sendable {
         return AckMessage(stream: header.stream, seq: header.seq, duplicate: outcome == .duplicate)
     }
 
+    /// The stream's pipeline, created on first use; `tooManyStreams` past the limit.
+    private func pipeline(for stream: StreamID, seq: UInt64?) throws(IngestFailure) -> StreamPipeline {
+        do {
+            return try registry.pipeline(for: stream)
+        } catch let failure as IngestFailure {
+            throw failure
+        } catch {
+            throw IngestFailure(code: "internal", message: "\(error)", status: 500, stream: stream.rawValue, seq: seq)
+        }
+    }
+
     /// A text message: telemetry or a session start/end.
     func text(_ json: some Collection<UInt8>, identity: Identity) async throws(IngestFailure) {
         let message: DeviceMessage
@@ -88,14 +92,7 @@ struct IngestProcessor: Sendable {
         } catch {
             throw IngestFailure(error, stream: message.stream.rawValue, seq: nil)
         }
-        let pipeline: StreamPipeline
-        do {
-            pipeline = try registry.pipeline(for: message.stream)
-        } catch let failure as IngestFailure {
-            throw failure
-        } catch {
-            throw IngestFailure(code: "internal", message: "\(error)", status: 500, stream: message.stream.rawValue)
-        }
+        let pipeline = try pipeline(for: message.stream, seq: nil)
         switch message {
         case .telemetry(let t): await pipeline.telemetry(t)
         case .session(let s): await pipeline.session(s)
