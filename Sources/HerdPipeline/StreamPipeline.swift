@@ -9,6 +9,8 @@ import Logging
 public actor StreamPipeline {
     public let stream: StreamID
     private let composer: FrameComposer
+    /// Reads each frame's header for its display size; reused, like the composer's codecs.
+    private let headerReader: ImageDecoder
     private let annotator: FrameAnnotator
     private let hub: LiveHub
     private let logger: Logger
@@ -28,6 +30,7 @@ public actor StreamPipeline {
         self.observer = observer
         self.annotator = annotator
         self.composer = try FrameComposer(renderer: OverlayRenderer(), limits: limits)
+        self.headerReader = try ImageDecoder(limits: limits)
         var logger = logger
         logger[metadataKey: "herd.stream"] = "\(stream)"
         self.logger = logger
@@ -37,7 +40,7 @@ public actor StreamPipeline {
     public func ingest(_ header: DeviceFrameHeader, image: [UInt8], receivedAt: Timestamp) throws -> IngestOutcome {
         if let lastSeq, header.seq <= lastSeq { return .duplicate }
         if let readings = header.sensors { merge(readings) }
-        let info = try ImageDecoder().readInfo(image)
+        let info = try headerReader.readInfo(image)
         let (set, alerts) = annotator.annotations(
             for: header, sensors: sensors, consignment: consignment, receivedAt: receivedAt,
             width: info.displayWidth, height: info.displayHeight)

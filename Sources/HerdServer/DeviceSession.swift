@@ -48,26 +48,27 @@ struct DeviceSession {
         let maxMessage = configuration.maxImageBytes + configuration.maxHeaderBytes + 4
         for try await message in inbound.messages(maxSize: maxMessage) {
             var reply: String
+            var refused: Bool
             if !limiter.allow(now: ProcessInfo.processInfo.systemUptime) {
                 reply = WireJSON.encodeString(ErrorReply(
                     code: "rateLimited", message: "more than \(Int(configuration.framesPerSecondPerDevice)) messages a second"))
-                refusedInARow += 1
+                refused = true
                 metrics.dropped("rate_limited")
             } else {
                 switch message {
                 case .binary(var buffer):
                     let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-                    reply = await handleBinary(bytes, published: &published)
+                    (reply, refused) = await handleBinary(bytes, published: &published)
                 case .text(let text):
                     do {
                         try await processor.text(Array(text.utf8), identity: identity)
-                        reply = ""
+                        (reply, refused) = ("", false)
                     } catch {
-                        reply = WireJSON.encodeString(error.reply)
+                        (reply, refused) = (WireJSON.encodeString(error.reply), true)
                     }
                 }
-                refusedInARow = reply.contains(#""type":"error""#) ? refusedInARow + 1 : 0
             }
+            refusedInARow = refused ? refusedInARow + 1 : 0
             if !reply.isEmpty { try await outbound.write(.text(reply)) }
             if refusedInARow >= configuration.floodDisconnectAfter {
                 logger.warning("device flooding with refused messages; closing", metadata: ["herd.refused": "\(refusedInARow)"])
@@ -77,23 +78,20 @@ struct DeviceSession {
         }
     }
 
-    private func handleBinary(_ bytes: [UInt8], published: inout Set<StreamID>) async -> String {
+    /// The reply to one binary message, and whether it refused the message.
+    private func handleBinary(_ bytes: [UInt8], published: inout Set<StreamID>) async -> (reply: String, refused: Bool) {
         do {
             let (header, payload) = try Envelope.split(bytes, maxHeaderBytes: configuration.maxHeaderBytes)
-            let ack = try await frameAck(header: header, payload: Array(payload))
+            let ack = try await processor.frame(header: header, image: Array(payload), identity: identity)
             published.insert(ack.stream)
-            return WireJSON.encodeString(ack)
+            return (WireJSON.encodeString(ack), false)
         } catch let error as ProtocolError {
-            return WireJSON.encodeString(IngestFailure(error).reply)
+            return (WireJSON.encodeString(IngestFailure(error).reply), true)
         } catch let failure as IngestFailure {
             logger.debug("frame refused", metadata: ["herd.stream": "\(failure.stream ?? "-")", "herd.frame.seq": "\(failure.seq.map(String.init) ?? "-")", "herd.error": "\(failure.code)"])
-            return WireJSON.encodeString(failure.reply)
+            return (WireJSON.encodeString(failure.reply), true)
         } catch {
-            return WireJSON.encodeString(ErrorReply(code: "internal", message: "\(error)"))
+            return (WireJSON.encodeString(ErrorReply(code: "internal", message: "\(error)")), true)
         }
-    }
-
-    private func frameAck(header: ArraySlice<UInt8>, payload: [UInt8]) async throws -> AckMessage {
-        try await processor.frame(header: header, image: payload, identity: identity)
     }
 }

@@ -132,6 +132,28 @@ struct LiveStreamingTests {
         }
     }
 
+    @Test("a device that keeps sending refused messages is disconnected with 1008; fewer are answered and kept")
+    func floodDisconnect() async throws {
+        var setup = try ServerFixture()
+        setup.configuration.floodDisconnectAfter = 5
+        let fixture = setup
+        defer { fixture.cleanUp() }
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        try await app.test(.live) { client in
+            let close = try await client.ws("/api/v1/ingest", configuration: Self.wsConfiguration(token: fixture.device)) { inbound, outbound, _ in
+                var replies = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                for _ in 0..<4 { try await outbound.write(.binary(ByteBuffer(bytes: [0, 0]))) }
+                for _ in 0..<4 { #expect(try await replies.next().map { "\($0)" }?.contains("badEnvelope") == true) }
+                // A good frame resets the count: the socket stays open.
+                try await outbound.write(.binary(try frameMessage(fixture, seq: 1, image: try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg"))))
+                #expect(try await replies.next().map { "\($0)" }?.contains(#""type":"ack""#) == true)
+                for _ in 0..<5 { try await outbound.write(.binary(ByteBuffer(bytes: [0, 0]))) }
+                while try await replies.next() != nil {}
+            }
+            #expect(close?.closeCode == .policyViolation)
+        }
+    }
+
     @Test("a server shutdown closes device and viewer sockets with 1001")
     func shutdownGoingAway() async throws {
         let fixture = try ServerFixture()
