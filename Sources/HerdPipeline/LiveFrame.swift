@@ -16,6 +16,8 @@ public final class LiveFrame: Sendable {
     public let original: [UInt8]
     /// The annotated JPEG.
     public let annotated: [UInt8]
+    /// When the server received the device's frame, on the monotonic clock (for delivery latency).
+    public let receivedInstant: ContinuousClock.Instant
 
     private struct VariantKey: Hashable {
         var overlay: Bool
@@ -24,7 +26,8 @@ public final class LiveFrame: Sendable {
 
     private let variants = Mutex<[VariantKey: ByteBuffer]>([:])
 
-    public init(header: LiveFrameHeader, original: [UInt8], annotated: [UInt8]) {
+    public init(header: LiveFrameHeader, original: [UInt8], annotated: [UInt8], receivedInstant: ContinuousClock.Instant = .now) {
+        self.receivedInstant = receivedInstant
         self.stream = header.stream
         self.seq = header.seq
         self.header = header

@@ -36,8 +36,11 @@ public actor StreamPipeline {
         self.logger = logger
     }
 
-    /// Processes one frame. Throws `CodecError` for a bad image (the stream carries on).
-    public func ingest(_ header: DeviceFrameHeader, image: [UInt8], receivedAt: Timestamp) throws -> IngestOutcome {
+    /// Processes one frame. Throws `CodecError` for a bad image (the stream carries on). `receivedInstant`
+    /// is the same moment as `receivedAt` on the monotonic clock, for latency metrics.
+    public func ingest(
+        _ header: DeviceFrameHeader, image: [UInt8], receivedAt: Timestamp, receivedInstant: ContinuousClock.Instant = .now
+    ) throws -> IngestOutcome {
         if let lastSeq, header.seq <= lastSeq { return .duplicate }
         if let readings = header.sensors { merge(readings) }
         let info = try headerReader.readInfo(image)
@@ -49,7 +52,7 @@ public actor StreamPipeline {
         let live = LiveFrameHeader(
             stream: stream, seq: header.seq, capturedAt: header.capturedAt, receivedAt: receivedAt,
             width: report.width, height: report.height, overlay: true, annotations: set.items, alerts: alerts)
-        hub.publish(LiveFrame(header: live, original: image, annotated: annotated))
+        hub.publish(LiveFrame(header: live, original: image, annotated: annotated, receivedInstant: receivedInstant))
         observer(report)
         raiseNewAlerts(alerts)
         logger.trace("frame composed", metadata: ["herd.frame.seq": "\(header.seq)", "herd.compose.path": "\(report.path.rawValue)"])

@@ -199,6 +199,10 @@ public func buildApplication(
         let identity = context.requestContext.identity!
         defer { sockets.release(identity.id) }
         let streams = Set(context.request.uri.queryParameters.getAll("stream").compactMap { StreamID(String($0)) })
+        // Room for a few whole frames before the socket reads as full: a frame written to an idle socket
+        // then never flips writability (a costly round trip per frame per viewer), while a viewer that
+        // stops reading still stalls its writer after ViewerSession.writeBuffer bytes.
+        try? await context.requestContext.channel.setOption(ChannelOptions.writeBufferWaterMark, value: ViewerSession.writeBuffer).get()
         let session = ViewerSession(
             hub: hub, metrics: metrics, shutdown: shutdown, streams: streams, writeTimeout: .milliseconds(Int(configuration.viewerWriteTimeoutSeconds * 1000)),
             logger: context.logger)

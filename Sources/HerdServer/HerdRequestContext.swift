@@ -1,16 +1,21 @@
 import HerdIdentity
 import Hummingbird
 import HummingbirdWebSocket
+import NIOCore
 
-/// Per-request context: Hummingbird's core storage, the WebSocket handler slot, and who is calling.
+/// Per-request context: Hummingbird's core storage, the WebSocket handler slot, the connection, and who
+/// is calling.
 public struct HerdRequestContext: RequestContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
     public var webSocket: WebSocketHandlerReference<HerdRequestContext>
     /// Set by `TokenAuthenticator` when a valid token was presented.
     public var identity: Identity?
+    /// The connection, for socket options a WebSocket route tunes after its upgrade.
+    let channel: any Channel
 
     public init(source: Source) {
         coreContext = .init(source: source)
+        channel = source.channel
         webSocket = .init()
         identity = nil
     }

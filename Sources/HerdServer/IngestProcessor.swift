@@ -54,7 +54,7 @@ struct IngestProcessor: Sendable {
         let pipeline = try pipeline(for: header.stream, seq: header.seq)
         let outcome: IngestOutcome
         do {
-            outcome = try await pipeline.ingest(header, image: image, receivedAt: .now())
+            outcome = try await pipeline.ingest(header, image: image, receivedAt: .now(), receivedInstant: received)
         } catch let error as CodecError {
             throw IngestFailure(error, stream: stream, seq: header.seq)
         } catch {

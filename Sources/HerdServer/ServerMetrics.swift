@@ -8,11 +8,11 @@ import Synchronization
 final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let latencyBuckets: [Duration] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000].map { .milliseconds($0) }
-    private let perStream = Mutex<[String: Counter]>([:])
+    private let framesInByStream = Mutex<[String: Counter]>([:])
+    private let framesOutByStream = Mutex<[String: Counter]>([:])
 
     let viewers: Gauge
     let devices: Gauge
-    let framesOut: Counter
     let bytesOut: Counter
     let decode: DurationHistogram
     let compose: DurationHistogram
@@ -25,7 +25,6 @@ final class ServerMetrics: Sendable {
     init() {
         viewers = registry.makeGauge(name: "herd_viewers", help: "Open live-view WebSockets")
         devices = registry.makeGauge(name: "herd_devices", help: "Open device ingest WebSockets")
-        framesOut = registry.makeCounter(name: "herd_frames_out_total", help: "Frames written to viewers")
         bytesOut = registry.makeCounter(name: "herd_bytes_out_total", help: "Bytes of frames written to viewers")
         decode = registry.makeDurationHistogram(name: "herd_stage_seconds", labels: [("stage", "decode")], buckets: latencyBuckets, help: "Time per frame in each pipeline stage")
         compose = registry.makeDurationHistogram(name: "herd_stage_seconds", labels: [("stage", "compose")], buckets: latencyBuckets, help: "Time per frame in each pipeline stage")
@@ -35,13 +34,21 @@ final class ServerMetrics: Sendable {
     }
 
     func frameIn(_ stream: StreamID) {
-        let counter = perStream.withLock { counters in
+        counter(in: framesInByStream, name: "herd_frames_in_total", stream: stream, help: "Frames accepted from devices").increment()
+    }
+
+    /// The stream's frames-written-to-viewers counter; a viewer looks it up once per stream it watches.
+    func framesOut(_ stream: StreamID) -> Counter {
+        counter(in: framesOutByStream, name: "herd_frames_out_total", stream: stream, help: "Frames written to viewers (one per viewer)")
+    }
+
+    private func counter(in cache: borrowing Mutex<[String: Counter]>, name: String, stream: StreamID, help: String) -> Counter {
+        cache.withLock { counters in
             if let c = counters[stream.rawValue] { return c }
-            let c = registry.makeCounter(name: "herd_frames_in_total", labels: [("stream", stream.rawValue)], help: "Frames accepted from devices")
+            let c = registry.makeCounter(name: name, labels: [("stream", stream.rawValue)], help: help)
             if counters.count < 1024 { counters[stream.rawValue] = c }
             return c
         }
-        counter.increment()
     }
 
     /// Frames not delivered, by reason: `duplicate`, `rejected` (bad image or header), `rate_limited`, `slow_viewer`.

@@ -3,6 +3,7 @@ import HerdPipeline
 import HerdProtocol
 import HummingbirdWebSocket
 import Logging
+import Prometheus
 import NIOCore
 import Synchronization
 
@@ -16,6 +17,9 @@ struct ViewerSession {
     let streams: Set<StreamID>
     let writeTimeout: Duration
     let logger: Logger
+
+    /// Bytes queued on a viewer's connection above which its writer waits, and below which it resumes.
+    static let writeBuffer = ChannelOptions.Types.WriteBufferWaterMark(low: 64 * 1024, high: 512 * 1024)
 
     private struct Options {
         var overlay = true
@@ -45,20 +49,23 @@ struct ViewerSession {
     }
 
     private func pump(mailbox: ViewerMailbox, options: OptionsBox, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        let watch = WriteWatch()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
+                var framesOut: [StreamID: Counter] = [:]
                 while let item = await mailbox.next() {
                     switch item {
                     case .event(let text):
-                        try await write(.text(text), to: outbound)
+                        try await watch.timing { try await outbound.write(.text(text)) }
                     case .frame(let live):
                         let (overlay, width) = options.value.withLock { ($0.overlay, $0.maxWidth) }
                         let message = live.message(overlay: overlay, maxWidth: width)
-                        try await write(.binary(message), to: outbound)
-                        metrics.framesOut.increment()
+                        try await watch.timing { try await outbound.write(.binary(message)) }
+                        let counter = framesOut[live.stream] ?? metrics.framesOut(live.stream)
+                        framesOut[live.stream] = counter
+                        counter.increment()
                         metrics.bytesOut.increment(by: Int64(message.readableBytes))
-                        let age = Timestamp.now().secondsSince1970 - live.header.receivedAt.secondsSince1970
-                        metrics.deliveryLatency.record(.milliseconds(Int64(max(0, age) * 1000)))
+                        metrics.deliveryLatency.record(ContinuousClock.now - live.receivedInstant)
                     }
                 }
             }
@@ -84,28 +91,35 @@ struct ViewerSession {
                     }
                 }
             }
+            // One watchdog per viewer instead of a timer per write: it looks a few times per timeout.
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: writeTimeout / 4)
+                    if watch.isStalled(longerThan: writeTimeout) {
+                        logger.notice("viewer stopped reading; closing")
+                        throw CancellationError()
+                    }
+                }
+            }
             try await group.next()
             group.cancelAll()
         }
     }
+}
 
-    /// One write, or an error once the viewer has taken nothing for `writeTimeout`.
-    private func write(_ frame: WebSocketOutboundWriter.OutboundFrame, to outbound: WebSocketOutboundWriter) async throws {
-        try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                try await outbound.write(frame)
-                return true
-            }
-            group.addTask {
-                try await Task.sleep(for: writeTimeout)
-                return false
-            }
-            let written = try await group.next() ?? false
-            group.cancelAll()
-            if !written {
-                logger.notice("viewer stopped reading; closing")
-                throw CancellationError()
-            }
-        }
+/// When the write in progress began, if one is: the writer sets it around each socket write and the
+/// watchdog reads it, so a viewer that takes nothing for the write timeout is found without arming a
+/// timer per write.
+private final class WriteWatch: Sendable {
+    private let startedAt = Mutex<ContinuousClock.Instant?>(nil)
+
+    func timing(_ write: () async throws -> Void) async throws {
+        startedAt.withLock { $0 = .now }
+        defer { startedAt.withLock { $0 = nil } }
+        try await write()
+    }
+
+    func isStalled(longerThan timeout: Duration) -> Bool {
+        startedAt.withLock { started in started.map { ContinuousClock.now - $0 >= timeout } ?? false }
     }
 }

@@ -129,6 +129,10 @@ struct LiveStreamingTests {
             #expect(metrics.contains(#"herd_frames_dropped_total{reason="rejected"}"#))
             #expect(metrics.contains(#"herd_stage_seconds_count{stage="compose"} 5"#))
             #expect(metrics.contains("herd_delivery_latency_seconds_count"))
+            // Frames out are counted per stream; the viewer got at least seq 2 and 5, at most all five.
+            let out = metrics.split(separator: "\n").first { $0.hasPrefix(#"herd_frames_out_total{stream="farm-jx-017.cam-1"} "#) }
+            let count = out.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) }
+            #expect(count.map { (2...5).contains($0) } == true, "\(String(describing: out))")
         }
     }
 
@@ -280,6 +284,65 @@ struct SlowViewerTests {
                 // The fast viewer got the final frame and never went backwards, whatever the slow one did.
                 #expect(fastSeqs.last == total)
                 #expect(fastSeqs == fastSeqs.sorted())
+            }
+        }
+    }
+}
+
+@Suite("Stalled viewers")
+struct StalledViewerTests {
+    final class Gauge: Sendable {
+        let value = Mutex<Double?>(nil)
+    }
+
+    @Test("a viewer that takes nothing for the write timeout is closed; the device and stream carry on")
+    func stalledViewerIsClosed() async throws {
+        var setup = try ServerFixture()
+        setup.configuration.framesPerSecondPerDevice = 1000
+        setup.configuration.frameBurst = 1000
+        setup.configuration.viewerWriteTimeoutSeconds = 1
+        let fixture = setup
+        defer { fixture.cleanUp() }
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        let image = try SampleFrames.bytes("frames", "pen-day-1080p.jpg")  // ~440 KB a frame
+        let released = LiveStreamingTests.Signal()
+        try await app.test(.live) { client in
+            @Sendable func viewers() async throws -> Double? {
+                let text = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+                return text.split(separator: "\n").first { $0.hasPrefix("herd_viewers ") }.flatMap { Double($0.dropFirst(13)) }
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    // Connects, then never reads until the test is over.
+                    try await client.ws("/api/v1/live?stream=\(fixture.stream)", configuration: LiveStreamingTests.wsConfiguration(token: fixture.inspector)) { _, _, _ in
+                        await released.wait()
+                    }
+                }
+                while try await viewers() != 1 { try await Task.sleep(for: .milliseconds(20)) }
+                let gauge = Gauge()
+                try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.device)) { inbound, outbound, _ in
+                    var replies = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                    // Frames keep coming until the socket buffers are full and the writer has stalled for
+                    // the timeout; the bound only stops a broken server from looping forever.
+                    for seq in UInt64(1)...400 {
+                        try await outbound.write(.binary(ByteBuffer(bytes: Envelope.encode(header: try fixture.header(seq: seq), payload: image))))
+                        guard case .text(let text)? = try await replies.next() else { Issue.record("device socket closed"); return }
+                        #expect(text.contains(#""type":"ack""#), "\(text)")
+                        if seq % 5 == 0 {
+                            let value = try await viewers()
+                            gauge.value.withLock { $0 = value }
+                            if value == 0 { break }
+                            try await Task.sleep(for: .milliseconds(50))
+                        }
+                    }
+                    // The stream is still live for everyone else.
+                    try await outbound.write(.binary(ByteBuffer(bytes: Envelope.encode(header: try fixture.header(seq: 1000), payload: image))))
+                    guard case .text(let text)? = try await replies.next() else { Issue.record("device socket closed"); return }
+                    #expect(text.contains(#""seq":1000"#))
+                }
+                #expect(gauge.value.withLock { $0 } == 0, "the stalled viewer was never closed")
+                released.fire()
+                try await group.waitForAll()
             }
         }
     }
