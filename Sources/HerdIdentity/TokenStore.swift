@@ -109,6 +109,27 @@ public final class TokenStore: Sendable {
         guard changed == 1 else { throw .notFound("no active token with id \(id)") }
     }
 
+    /// Which of `ids` no longer authenticate (revoked, expired or unknown): the server asks this about
+    /// the tokens that hold sockets or browser sessions open, to end them.
+    public func invalidIDs(among ids: Set<String>, now: Date = Date()) throws(IdentityError) -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        let valid: Set<String>
+        do {
+            valid = try database.read { db in
+                let list = Array(ids)
+                let marks = Array(repeating: "?", count: list.count).joined(separator: ",")
+                var arguments = StatementArguments(list)
+                arguments += [now.timeIntervalSince1970]
+                return Set(try String.fetchAll(
+                    db, sql: "SELECT id FROM token WHERE id IN (\(marks)) AND revokedAt IS NULL AND (expiresAt IS NULL OR expiresAt > ?)",
+                    arguments: arguments))
+            }
+        } catch {
+            throw .storage("cannot read token store: \(error)")
+        }
+        return ids.subtracting(valid)
+    }
+
     /// Parses `30d`, `12h`, `90m`, `45s` or `never` (nil).
     public static func parseExpiry(_ text: String) throws(IdentityError) -> TimeInterval? {
         if text == "never" { return nil }

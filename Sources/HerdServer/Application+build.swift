@@ -36,6 +36,8 @@ public func buildApplication(
     let processor = IngestProcessor(registry: registry, maxImageBytes: configuration.maxImageBytes)
     let sockets = SocketLimiter(maxPerToken: configuration.maxSocketsPerToken)
     let sessions = SessionStore()
+    let watch = TokenWatch(
+        tokens: tokens, sessions: sessions, interval: .milliseconds(Int(configuration.tokenCheckSeconds * 1000)), logger: logger)
     let assets = WebAssets()
 
     let router = Router(context: HerdRequestContext.self)
@@ -76,6 +78,9 @@ public func buildApplication(
     }
     router.get("/api/v1/streams") { _, context -> Response in
         let identity = try context.requireIdentity()
+        guard identity.role == .inspector || identity.role == .admin else {
+            throw HerdServerError.forbidden("a \(identity.role.rawValue) token may not list live streams")
+        }
         struct Entry: Encodable { var stream: String; var online: Bool }
         let online = hub.onlineStreams
         var visible = Set(online.filter(identity.canWatch))
@@ -173,7 +178,8 @@ public func buildApplication(
         let identity = context.requestContext.identity!
         defer { sockets.release(identity.id) }
         let session = DeviceSession(
-            processor: processor, identity: identity, configuration: configuration, logger: context.logger, shutdown: shutdown)
+            processor: processor, identity: identity, configuration: configuration, logger: context.logger, shutdown: shutdown,
+            watch: watch)
         try await session.run(inbound: inbound, outbound: outbound)
     }
 
@@ -204,7 +210,7 @@ public func buildApplication(
         // stops reading still stalls its writer after ViewerSession.writeBuffer bytes.
         try? await context.requestContext.channel.setOption(ChannelOptions.writeBufferWaterMark, value: ViewerSession.writeBuffer).get()
         let session = ViewerSession(
-            hub: hub, metrics: metrics, shutdown: shutdown, streams: streams, writeTimeout: .milliseconds(Int(configuration.viewerWriteTimeoutSeconds * 1000)),
+            hub: hub, metrics: metrics, shutdown: shutdown, watch: watch, token: identity.id, streams: streams, writeTimeout: .milliseconds(Int(configuration.viewerWriteTimeoutSeconds * 1000)),
             logger: context.logger)
         try await session.run(inbound: inbound, outbound: outbound)
     }
@@ -215,6 +221,7 @@ public func buildApplication(
             webSocketRouter: router,
             configuration: .init(ws: .init(maxFrameSize: configuration.maxImageBytes + configuration.maxHeaderBytes + 4))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "HerdLens"),
+        services: [watch],
         onServerRunning: { channel in
             await onRunning(configuration.host, channel.localAddress?.port ?? configuration.port)
         },

@@ -13,22 +13,32 @@ struct DeviceSession {
     let configuration: ServerConfiguration
     let logger: Logger
     let shutdown: ShutdownSignal
+    /// Ends the session if the device's token is revoked or expires.
+    let watch: TokenWatch
 
-    /// Until the device closes, floods, or the server shuts down: then the frame in flight finishes and
-    /// the socket closes with 1001.
+    /// Until the device closes, floods, the server shuts down or the token is revoked: then the frame in
+    /// flight finishes and the socket closes with 1001 (shutdown) or 1008 (revoked).
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         let receiving = Task { try await receive(inbound: inbound, outbound: outbound) }
         shutdown.onTrigger { receiving.cancel() }
+        let revoked = EndReason()
+        let key = watch.add(token: identity.id) { reason in
+            revoked.set(reason)
+            receiving.cancel()
+        }
+        defer { watch.remove(token: identity.id, key: key) }
         do {
             try await withTaskCancellationHandler {
                 try await receiving.value
             } onCancel: {
                 receiving.cancel()
             }
-        } catch is CancellationError where shutdown.isTriggered {
-            // Shutting down: fall through to the close below.
+        } catch is CancellationError where shutdown.isTriggered || revoked.reason != nil {
+            // Shutting down or revoked: fall through to the close below.
         }
-        if shutdown.isTriggered {
+        if let reason = revoked.reason {
+            try? await outbound.close(.policyViolation, reason: reason)
+        } else if shutdown.isTriggered {
             try? await outbound.close(.goingAway, reason: "server shutting down")
         }
     }

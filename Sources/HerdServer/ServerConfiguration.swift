@@ -22,6 +22,8 @@ public struct ServerConfiguration: Sendable, Codable {
     public var maxStreams = 256
     /// A viewer whose socket accepts nothing for this long is closed.
     public var viewerWriteTimeoutSeconds = 10.0
+    /// How often the server looks for revoked or expired tokens that still hold sockets or sessions.
+    public var tokenCheckSeconds = 2.0
 
     public init() {}
 
@@ -41,6 +43,7 @@ public struct ServerConfiguration: Sendable, Codable {
         maxSocketsPerToken = try c.decodeIfPresent(Int.self, forKey: .maxSocketsPerToken) ?? maxSocketsPerToken
         maxStreams = try c.decodeIfPresent(Int.self, forKey: .maxStreams) ?? maxStreams
         viewerWriteTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .viewerWriteTimeoutSeconds) ?? viewerWriteTimeoutSeconds
+        tokenCheckSeconds = try c.decodeIfPresent(Double.self, forKey: .tokenCheckSeconds) ?? tokenCheckSeconds
     }
 
     var decodeLimits: DecodeLimits {

@@ -41,6 +41,21 @@ final class SessionStore: Sendable {
         }
     }
 
+    /// Ids of the tokens that live sessions were made with.
+    var tokenIDs: Set<String> {
+        sessions.withLock { Set($0.values.map(\.identity.id)) }
+    }
+
+    /// Signs out every session made with `token` (revoked or expired); returns how many.
+    @discardableResult
+    func removeAll(token: String) -> Int {
+        sessions.withLock { sessions in
+            let before = sessions.count
+            sessions = sessions.filter { $0.value.identity.id != token }
+            return before - sessions.count
+        }
+    }
+
     func remove(_ id: String) {
         _ = sessions.withLock { $0.removeValue(forKey: id) }
     }

@@ -14,6 +14,9 @@ struct ViewerSession {
     let hub: LiveHub
     let metrics: ServerMetrics
     let shutdown: ShutdownSignal
+    /// Ends the session if the viewer's token is revoked or expires.
+    let watch: TokenWatch
+    let token: String
     let streams: Set<StreamID>
     let writeTimeout: Duration
     let logger: Logger
@@ -34,16 +37,25 @@ struct ViewerSession {
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         let mailbox = ViewerMailbox()
         let options = OptionsBox()
+        let revoked = EndReason()
         hub.subscribe(mailbox, to: streams)
         metrics.viewers.increment()
+        let key = watch.add(token: token) { reason in
+            revoked.set(reason)
+            mailbox.close()
+        }
         defer {
+            watch.remove(token: token, key: key)
             metrics.viewers.decrement()
             hub.unsubscribe(mailbox)
             mailbox.close()
         }
-        // On shutdown the hub closes the mailbox, the writer finishes, and the socket closes with 1001.
+        // On shutdown (or revocation) the mailbox closes, the writer finishes, and the socket closes with
+        // 1001 (or 1008).
         try await pump(mailbox: mailbox, options: options, inbound: inbound, outbound: outbound)
-        if shutdown.isTriggered {
+        if let reason = revoked.reason {
+            try? await outbound.close(.policyViolation, reason: reason)
+        } else if shutdown.isTriggered {
             try? await outbound.close(.goingAway, reason: "server shutting down")
         }
     }

@@ -91,6 +91,15 @@ def main():
         os.makedirs(os.path.dirname(a.screenshot), exist_ok=True)
         driver.save_screenshot(a.screenshot)
         check(os.path.getsize(a.screenshot) > 10000, "screenshot saved")
+        # Revoking the inspector's token (another process, as an admin would) ends the open view: the
+        # socket closes with 1008 and the page returns to sign-in, saying why.
+        listing = run(a.herdlens, "token", "list", "--data", data)
+        token_id = next(line.split("\t")[0] for line in listing.splitlines() if "\tInspector Chan\t" in line)
+        run(a.herdlens, "token", "revoke", "--data", data, token_id)
+        wait.until(lambda d: d.find_element(By.ID, "signin").is_displayed())
+        check("revoked" in driver.find_element(By.ID, "signin-error").text, "the page says the token was revoked")
+        check(driver.find_element(By.ID, "connection").text == "offline", "connection state is offline")
+        check(driver.execute_script("return fetch('/api/v1/session').then(r => r.status)") == 401, "the browser session is gone")
     except Exception as e:  # a broken step is a failure, reported, not a crash of the runner
         failed += 1
         print(f"FAIL: {type(e).__name__}: {e}", file=sys.stderr)

@@ -58,6 +58,22 @@ struct TokenStoreTests {
         #expect(try store.list().count == 3)
     }
 
+    @Test("the server's check of tokens in use finds the revoked, expired and unknown ones")
+    func invalidIDs() throws {
+        let (store, dir) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let now = Date()
+        let live = try store.issue(role: .inspector, streams: .all, name: "live", now: now).identity.id
+        let lasting = try store.issue(role: .device, streams: .all, name: "lasting", expiresIn: 3600, now: now).identity.id
+        let expiring = try store.issue(role: .device, streams: .all, name: "expiring", expiresIn: 60, now: now).identity.id
+        let revoked = try store.issue(role: .inspector, streams: .all, name: "revoked", now: now).identity.id
+        try store.revoke(id: revoked, now: now)
+        let all: Set = [live, lasting, expiring, revoked, "tok_unknown"]
+        #expect(try store.invalidIDs(among: all, now: now) == [revoked, "tok_unknown"])
+        #expect(try store.invalidIDs(among: all, now: now.addingTimeInterval(61)) == [revoked, expiring, "tok_unknown"])
+        #expect(try store.invalidIDs(among: [], now: now).isEmpty)
+    }
+
     @Test("stream grants and expiries parse strictly")
     func parsing() throws {
         #expect(try StreamGrant(["*"]) == .all)

@@ -18,8 +18,36 @@ function setConnection(text) {
 }
 
 function closeSockets() {
-  for (const ws of state.sockets) ws.close(1000);
+  for (const ws of state.sockets) { ws.intended = true; ws.close(1000); }
   state.sockets = [];
+  clearTimeout(state.retry);
+}
+
+// The session ended on the server (token revoked or expired, or signed out elsewhere): back to sign-in.
+function signedOut(message) {
+  closeSockets();
+  show("signin");
+  $("signin-error").textContent = message;
+}
+
+// A live socket that dropped without us closing it: if the session is gone (token revoked or expired:
+// close 1008; or a server restart, which forgets sessions) back to sign-in, with the server's reason;
+// otherwise (network, server briefly away) the same view reconnects with backoff, 1 s up to 15 s.
+async function onDropped(event, reopen) {
+  try {
+    const me = await fetch("/api/v1/session");
+    if (me.status === 401) return signedOut("Signed out: " + (event.code === 1008 && event.reason ? event.reason : "the session ended") + ".");
+  } catch (e) {
+    // Server unreachable: try again below.
+  }
+  retryLater(reopen);
+}
+
+function retryLater(reopen) {
+  state.backoff = Math.min(15000, (state.backoff || 500) * 2);
+  setConnection("reconnecting");
+  clearTimeout(state.retry);
+  state.retry = setTimeout(reopen, state.backoff);
 }
 
 // Envelope: 4-byte big-endian header length, JSON header, payload.
@@ -30,14 +58,21 @@ function parseEnvelope(buffer) {
   return { header, payload: new Uint8Array(buffer, 4 + n) };
 }
 
-function liveSocket(streams, options, onFrame, onEvent) {
+function liveSocket(streams, options, onFrame, onEvent, reopen) {
   const query = streams.map((s) => "stream=" + encodeURIComponent(s)).join("&");
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const ws = new WebSocket(`${scheme}://${location.host}/api/v1/live?${query}`);
   ws.binaryType = "arraybuffer";
   setConnection("connecting");
-  ws.onopen = () => { setConnection("online"); ws.send(JSON.stringify(Object.assign({ type: "options" }, options))); };
-  ws.onclose = () => setConnection("offline");
+  ws.onopen = () => {
+    state.backoff = 0;
+    setConnection("online");
+    ws.send(JSON.stringify(Object.assign({ type: "options" }, options)));
+  };
+  ws.onclose = (event) => {
+    setConnection("offline");
+    if (!ws.intended) onDropped(event, reopen);
+  };
   ws.onmessage = (message) => {
     if (typeof message.data === "string") onEvent(JSON.parse(message.data));
     else onFrame(parseEnvelope(message.data));
@@ -67,8 +102,13 @@ function latencyMs(header) {
 
 async function loadGrid() {
   closeSockets();
-  const response = await fetch("/api/v1/streams");
-  if (response.status === 401) return show("signin");
+  let response;
+  try {
+    response = await fetch("/api/v1/streams");
+  } catch (e) {
+    return retryLater(loadGrid);  // server unreachable: keep trying
+  }
+  if (response.status === 401) return signedOut("");
   const streams = await response.json();
   const grid = $("grid");
   grid.replaceChildren();
@@ -93,14 +133,15 @@ async function loadGrid() {
   }, (event) => {
     const entry = state.tiles.get(event.stream);
     if (entry && event.event && event.event.startsWith("stream.")) entry.tile.querySelector(".info").textContent = event.event.slice(7);
-  });
+  }, () => loadGrid());
 }
 
-function openSingle(stream) {
+// `reconnecting`: the same view again after a dropped socket; the alert list is kept.
+function openSingle(stream, reconnecting) {
   closeSockets();
   state.single = { stream, record: {} };
   $("single-stream").textContent = stream;
-  $("alerts").replaceChildren();
+  if (!reconnecting) $("alerts").replaceChildren();
   show("single");
   liveSocket([stream], {}, ({ header, payload }) => {
     showImage($("single-frame"), payload);
@@ -122,7 +163,7 @@ function openSingle(stream) {
       li.textContent = `${new Date(event.at).toLocaleTimeString()} ${event.alert.severity.toUpperCase()} ${event.alert.message}`;
       $("alerts").prepend(li);
     }
-  });
+  }, () => openSingle(stream, true));
 }
 
 $("signin").onsubmit = async (e) => {
@@ -132,6 +173,7 @@ $("signin").onsubmit = async (e) => {
     body: JSON.stringify({ token: $("token").value.trim() }),
   });
   $("token").value = "";
+  $("signin-error").textContent = "";
   if (!response.ok) {
     const body = await response.json().catch(() => ({}));
     $("signin-error").textContent = (body.error && body.error.message) || "sign-in failed";
