@@ -123,7 +123,7 @@ let package = Package(
         .testTarget(
             name: "HerdServerTests",
             dependencies: [
-                "HerdServer", "HerdTesting", "HerdIdentity", "HerdProtocol", "HerdDevice",
+                "HerdServer", "HerdTesting", "HerdIdentity", "HerdProtocol", "HerdDevice", "HerdCodecs", "HerdImaging",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
             ]
