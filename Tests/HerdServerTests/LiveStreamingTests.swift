@@ -34,6 +34,8 @@ struct LiveStreamingTests {
             for waiter in waiters { waiter.resume() }
         }
 
+        var isFired: Bool { state.withLock { $0.fired } }
+
         func wait() async {
             await withCheckedContinuation { continuation in
                 let fired = state.withLock { state -> Bool in
