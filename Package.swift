@@ -129,6 +129,15 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "HerdDeviceTests",
+            dependencies: [
+                "HerdDevice", "HerdProtocol", "HerdTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
             name: "HerdlensTests",
             dependencies: [
                 "HerdTesting", "HerdCodecs", "herdlens",
