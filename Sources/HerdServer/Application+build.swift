@@ -197,6 +197,7 @@ public func buildApplication(
                 throw HerdServerError.forbidden("token \(identity.id) (\(identity.role.rawValue)) may not watch stream \(stream)")
             }
         }
+        _ = try viewerOptions(request)
         guard sockets.acquire(identity.id) else {
             throw HerdServerError(.tooManyRequests, code: "tooManySockets", message: "token \(identity.id) already has \(configuration.maxSocketsPerToken) sockets open")
         }
@@ -204,13 +205,14 @@ public func buildApplication(
     } onUpgrade: { inbound, outbound, context in
         let identity = context.requestContext.identity!
         defer { sockets.release(identity.id) }
+        let initialOptions = (try? viewerOptions(context.request)) ?? ViewerOptions()
         let streams = Set(context.request.uri.queryParameters.getAll("stream").compactMap { StreamID(String($0)) })
         // Room for a few whole frames before the socket reads as full: a frame written to an idle socket
         // then never flips writability (a costly round trip per frame per viewer), while a viewer that
         // stops reading still stalls its writer after ViewerSession.writeBuffer bytes.
         try? await context.requestContext.channel.setOption(ChannelOptions.writeBufferWaterMark, value: ViewerSession.writeBuffer).get()
         let session = ViewerSession(
-            hub: hub, metrics: metrics, shutdown: shutdown, watch: watch, token: identity.id, streams: streams, writeTimeout: .milliseconds(Int(configuration.viewerWriteTimeoutSeconds * 1000)),
+            hub: hub, metrics: metrics, shutdown: shutdown, watch: watch, token: identity.id, streams: streams, initialOptions: initialOptions, writeTimeout: .milliseconds(Int(configuration.viewerWriteTimeoutSeconds * 1000)),
             logger: context.logger)
         try await session.run(inbound: inbound, outbound: outbound)
     }
@@ -227,4 +229,25 @@ public func buildApplication(
         },
         logger: logger
     )
+}
+
+/// Viewer options given in the live URL (`maxWidth`, `overlay`): checked like an `options` message,
+/// 400 when malformed or out of range.
+private func viewerOptions(_ request: Request) throws -> ViewerOptions {
+    let query = request.uri.queryParameters
+    var options = ViewerOptions()
+    if let width = query.get("maxWidth") {
+        guard let value = Int(width) else { throw HerdServerError(.badRequest, code: "invalidMessage", message: "maxWidth must be a whole number") }
+        options.maxWidth = value
+    }
+    if let overlay = query.get("overlay") {
+        guard overlay == "true" || overlay == "false" else { throw HerdServerError(.badRequest, code: "invalidMessage", message: "overlay must be true or false") }
+        options.overlay = overlay == "true"
+    }
+    do throws(ProtocolError) {
+        try options.validate()
+    } catch {
+        throw HerdServerError(.badRequest, code: error.code, message: error.message)
+    }
+    return options
 }

@@ -18,6 +18,9 @@ struct ViewerSession {
     let watch: TokenWatch
     let token: String
     let streams: Set<StreamID>
+    /// Options from the URL (`?maxWidth=640&overlay=false`), in force from the first frame; `options`
+    /// messages change them later.
+    let initialOptions: ViewerOptions
     let writeTimeout: Duration
     let logger: Logger
 
@@ -27,16 +30,27 @@ struct ViewerSession {
     private struct Options {
         var overlay = true
         var maxWidth: Int?
+
+        mutating func apply(_ update: ViewerOptions) {
+            if let overlay = update.overlay { self.overlay = overlay }
+            if let width = update.maxWidth { maxWidth = width }
+        }
     }
 
     /// Shared between the reader (which updates) and the writer (which reads) tasks.
     private final class OptionsBox: Sendable {
-        let value = Mutex(Options())
+        let value: Mutex<Options>
+
+        init(_ initial: ViewerOptions) {
+            var options = Options()
+            options.apply(initial)
+            value = Mutex(options)
+        }
     }
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         let mailbox = ViewerMailbox()
-        let options = OptionsBox()
+        let options = OptionsBox(initialOptions)
         let revoked = EndReason()
         hub.subscribe(mailbox, to: streams)
         metrics.viewers.increment()
@@ -94,10 +108,7 @@ struct ViewerSession {
                         }
                         let update = try WireJSON.decode(ViewerOptions.self, from: Array(text.utf8))
                         try update.validate()
-                        options.value.withLock { current in
-                            if let overlay = update.overlay { current.overlay = overlay }
-                            if let width = update.maxWidth { current.maxWidth = width }
-                        }
+                        options.value.withLock { $0.apply(update) }
                     } catch {
                         mailbox.offer(event: WireJSON.encodeString(ErrorReply(code: error.code, message: error.message)))
                     }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HerdCodecs
 import HerdProtocol
 import HerdServer
@@ -88,6 +89,49 @@ struct ViewerOptionsTests {
                     // And it stays that way.
                     let later = try #require(try await frame { _, _ in true })
                     #expect(!later.0.overlay && later.1 == image && later.0.seq > plain.seq)
+                    try await outbound.close(.normalClosure, reason: nil)
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test("options in the URL hold from the very first frame; bad ones refuse the upgrade with 400")
+    func urlOptions() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.cleanUp() }
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        let image = try SampleFrames.bytes("frames", "pen-day-720p.jpg")
+        try await app.test(.live) { client in
+            var headers = HTTPFields()
+            headers[.authorization] = "Bearer \(fixture.inspector)"
+            for bad in ["maxWidth=0", "maxWidth=wide", "overlay=no", "maxWidth=99999"] {
+                let status = try await client.execute(uri: "/api/v1/live?stream=\(fixture.stream)&\(bad)", method: .get, headers: headers) { $0.status }
+                #expect(status == .badRequest, "\(bad)")
+            }
+            let ready = LiveStreamingTests.Signal()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    await ready.wait()
+                    try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.device)) { inbound, outbound, _ in
+                        var replies = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                        try await outbound.write(.binary(ByteBuffer(bytes: Envelope.encode(header: try fixture.header(seq: 1), payload: image))))
+                        _ = try await replies.next()
+                    }
+                }
+                try await client.ws(
+                    "/api/v1/live?stream=\(fixture.stream)&maxWidth=320&overlay=false", configuration: LiveStreamingTests.wsConfiguration(token: fixture.inspector)
+                ) { inbound, outbound, _ in
+                    ready.fire()
+                    for try await message in inbound.messages(maxSize: 16 << 20) {
+                        guard case .binary(var buffer) = message else { continue }
+                        let (json, payload) = try Envelope.split(buffer.readBytes(length: buffer.readableBytes)!)
+                        let header = try WireJSON.decode(LiveFrameHeader.self, from: json)
+                        let decoded = try JPEGDecoder().decode(Array(payload))
+                        #expect(header.seq == 1 && header.width == 320 && header.height == 180 && !header.overlay)
+                        #expect(decoded.width == 320 && decoded.height == 180)
+                        break
+                    }
                     try await outbound.close(.normalClosure, reason: nil)
                 }
                 try await group.waitForAll()

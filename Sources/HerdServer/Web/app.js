@@ -59,7 +59,10 @@ function parseEnvelope(buffer) {
 }
 
 function liveSocket(streams, options, onFrame, onEvent, reopen) {
-  const query = streams.map((s) => "stream=" + encodeURIComponent(s)).join("&");
+  // Options go in the URL so that they hold from the very first frame (a grid never gets a full-size one).
+  const params = streams.map((s) => "stream=" + encodeURIComponent(s));
+  for (const [key, value] of Object.entries(options)) params.push(key + "=" + encodeURIComponent(value));
+  const query = params.join("&");
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const ws = new WebSocket(`${scheme}://${location.host}/api/v1/live?${query}`);
   ws.binaryType = "arraybuffer";
@@ -67,7 +70,6 @@ function liveSocket(streams, options, onFrame, onEvent, reopen) {
   ws.onopen = () => {
     state.backoff = 0;
     setConnection("online");
-    ws.send(JSON.stringify(Object.assign({ type: "options" }, options)));
   };
   ws.onclose = (event) => {
     setConnection("offline");
