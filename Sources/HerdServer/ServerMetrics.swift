@@ -23,29 +23,30 @@ final class ServerMetrics: Sendable {
     let deliveryLatency: DurationHistogram
 
     init() {
-        viewers = registry.makeGauge(name: "herd_viewers", help: "Open live-view WebSockets")
-        devices = registry.makeGauge(name: "herd_devices", help: "Open device ingest WebSockets")
-        bytesOut = registry.makeCounter(name: "herd_bytes_out_total", help: "Bytes of frames written to viewers")
-        decode = registry.makeDurationHistogram(name: "herd_stage_seconds", labels: [("stage", "decode")], buckets: latencyBuckets, help: "Time per frame in each pipeline stage")
-        compose = registry.makeDurationHistogram(name: "herd_stage_seconds", labels: [("stage", "compose")], buckets: latencyBuckets, help: "Time per frame in each pipeline stage")
-        encode = registry.makeDurationHistogram(name: "herd_stage_seconds", labels: [("stage", "encode")], buckets: latencyBuckets, help: "Time per frame in each pipeline stage")
-        ingestLatency = registry.makeDurationHistogram(name: "herd_ingest_latency_seconds", buckets: latencyBuckets, help: "Server receive to broadcast")
-        deliveryLatency = registry.makeDurationHistogram(name: "herd_delivery_latency_seconds", buckets: latencyBuckets, help: "Server receive to written on a viewer socket")
+        let stage = Self.name("stage", "seconds", "Time per frame in each pipeline stage")
+        viewers = registry.makeGauge(descriptor: Self.name("viewers", "", "Open live-view WebSockets"))
+        devices = registry.makeGauge(descriptor: Self.name("devices", "", "Open device ingest WebSockets"))
+        bytesOut = registry.makeCounter(descriptor: Self.name("bytes_out", "total", "Bytes of frames written to viewers"))
+        decode = registry.makeDurationHistogram(descriptor: stage, labels: [("stage", "decode")], buckets: latencyBuckets)
+        compose = registry.makeDurationHistogram(descriptor: stage, labels: [("stage", "compose")], buckets: latencyBuckets)
+        encode = registry.makeDurationHistogram(descriptor: stage, labels: [("stage", "encode")], buckets: latencyBuckets)
+        ingestLatency = registry.makeDurationHistogram(descriptor: Self.name("ingest_latency", "seconds", "Server receive to broadcast"), buckets: latencyBuckets)
+        deliveryLatency = registry.makeDurationHistogram(descriptor: Self.name("delivery_latency", "seconds", "Server receive to written on a viewer socket"), buckets: latencyBuckets)
     }
 
     func frameIn(_ stream: StreamID) {
-        counter(in: framesInByStream, name: "herd_frames_in_total", stream: stream, help: "Frames accepted from devices").increment()
+        counter(in: framesInByStream, Self.name("frames_in", "total", "Frames accepted from devices"), stream: stream).increment()
     }
 
     /// The stream's frames-written-to-viewers counter; a viewer looks it up once per stream it watches.
     func framesOut(_ stream: StreamID) -> Counter {
-        counter(in: framesOutByStream, name: "herd_frames_out_total", stream: stream, help: "Frames written to viewers (one per viewer)")
+        counter(in: framesOutByStream, Self.name("frames_out", "total", "Frames written to viewers (one per viewer)"), stream: stream)
     }
 
-    private func counter(in cache: borrowing Mutex<[String: Counter]>, name: String, stream: StreamID, help: String) -> Counter {
+    private func counter(in cache: borrowing Mutex<[String: Counter]>, _ name: MetricNameDescriptor, stream: StreamID) -> Counter {
         cache.withLock { counters in
             if let c = counters[stream.rawValue] { return c }
-            let c = registry.makeCounter(name: name, labels: [("stream", stream.rawValue)], help: help)
+            let c = registry.makeCounter(descriptor: name, labels: [("stream", stream.rawValue)])
             if counters.count < 1024 { counters[stream.rawValue] = c }
             return c
         }
@@ -53,7 +54,7 @@ final class ServerMetrics: Sendable {
 
     /// Frames not delivered, by reason: `duplicate`, `rejected` (bad image or header), `rate_limited`, `slow_viewer`.
     func dropped(_ reason: String, count: Int = 1) {
-        registry.makeCounter(name: "herd_frames_dropped_total", labels: [("reason", reason)], help: "Frames dropped, by reason")
+        registry.makeCounter(descriptor: Self.name("frames_dropped", "total", "Frames dropped, by reason"), labels: [("reason", reason)])
             .increment(by: Int64(count))
     }
 
@@ -64,4 +65,9 @@ final class ServerMetrics: Sendable {
     }
 
     func exposition() -> [UInt8] { registry.emitToBuffer() }
+
+    /// `herd_<metric>_<unit>` with its help text.
+    private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "herd", metricName: metric, unitName: unit, helpText: help)
+    }
 }

@@ -45,7 +45,7 @@ struct DeviceSimulatorTests {
                 }
             }
         }
-        let app = Application(router: router, server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(maxFrameSize: 1 << 20)), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let app = Application(router: router, server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: .init(maxFrameSize: 1 << 20))), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         let frame = try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg")
         try await app.test(.live) { client in
             let port = try #require(client.port)

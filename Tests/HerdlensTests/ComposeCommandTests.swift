@@ -82,7 +82,7 @@ struct ComposeCommandTests {
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("pen-day-720p.jpg").path))
         // A file over the 64 MB input limit is refused without being read whole.
         let huge = dir.appendingPathComponent("huge.jpg")
-        FileManager.default.createFile(atPath: huge.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: huge.path, contents: nil)
         let handle = try FileHandle(forWritingTo: huge)
         try handle.truncate(atOffset: 70 * 1024 * 1024)
         try handle.close()
