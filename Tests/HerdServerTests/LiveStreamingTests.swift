@@ -226,10 +226,7 @@ struct SlowViewerTests {
 
     @Test("a viewer that never reads does not stop a fast viewer from getting the newest frames")
     func slowViewerIsolation() async throws {
-        var setup = try ServerFixture()
-        setup.configuration.framesPerSecondPerDevice = 1000
-        setup.configuration.frameBurst = 1000
-        let fixture = setup
+        let fixture = try ServerFixture.unthrottled()
         defer { fixture.cleanUp() }
         let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
         let image = try SampleFrames.bytes("frames", "pen-day-1080p.jpg")  // ~440 KB a frame
@@ -299,11 +296,7 @@ struct StalledViewerTests {
 
     @Test("a viewer that takes nothing for the write timeout is closed; the device and stream carry on")
     func stalledViewerIsClosed() async throws {
-        var setup = try ServerFixture()
-        setup.configuration.framesPerSecondPerDevice = 1000
-        setup.configuration.frameBurst = 1000
-        setup.configuration.viewerWriteTimeoutSeconds = 1
-        let fixture = setup
+        let fixture = try ServerFixture.unthrottled { $0.viewerWriteTimeoutSeconds = 1 }
         defer { fixture.cleanUp() }
         let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
         let image = try SampleFrames.bytes("frames", "pen-day-1080p.jpg")  // ~440 KB a frame

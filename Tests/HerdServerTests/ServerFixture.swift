@@ -31,6 +31,16 @@ struct ServerFixture {
         configuration.port = 0
     }
 
+    /// A fixture whose devices may send as fast as they like (tests that stream many frames), with any
+    /// other configuration changes the test needs.
+    static func unthrottled(_ adjust: (inout ServerConfiguration) -> Void = { _ in }) throws -> ServerFixture {
+        var fixture = try ServerFixture()
+        fixture.configuration.framesPerSecondPerDevice = 1000
+        fixture.configuration.frameBurst = 1000
+        adjust(&fixture.configuration)
+        return fixture
+    }
+
     var logger: Logger {
         var logger = Logger(label: "herd-test")
         logger.logLevel = .warning

@@ -24,10 +24,7 @@ struct StreamIsolationTests {
 
     @Test("while one stream decodes a 36 MP frame and refuses broken ones, another is acknowledged and delivered in full")
     func slowAndBrokenStreamDoesNotDelayAnother() async throws {
-        var setup = try ServerFixture()
-        setup.configuration.framesPerSecondPerDevice = 1000
-        setup.configuration.frameBurst = 1000
-        let fixture = setup
+        let fixture = try ServerFixture.unthrottled()
         defer { fixture.cleanUp() }
         let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
         // A valid frame that is slow on purpose: 6000x6000 (36 MP, under the 40 MP limit) as PNG, which

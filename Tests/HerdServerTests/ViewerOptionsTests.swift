@@ -17,10 +17,7 @@ import WSClient
 struct ViewerOptionsTests {
     @Test("maxWidth scales the feed; overlay:false sends the device's own bytes plus annotations; bad options are answered")
     func options() async throws {
-        var setup = try ServerFixture()
-        setup.configuration.framesPerSecondPerDevice = 1000
-        setup.configuration.frameBurst = 1000
-        let fixture = setup
+        let fixture = try ServerFixture.unthrottled()
         defer { fixture.cleanUp() }
         let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
         let image = try SampleFrames.bytes("frames", "pen-day-720p.jpg")
