@@ -11,9 +11,9 @@ import Testing
 struct StreamPipelineTests {
     let stream = StreamID("farm-jx-017.cam-1")!
 
-    func header(_ seq: UInt64, seal: Sensors.Seal.State = .locked) throws -> DeviceFrameHeader {
+    func header(_ seq: UInt64, seal: Sensors.Seal.State = .locked, stream: StreamID? = nil) throws -> DeviceFrameHeader {
         DeviceFrameHeader(
-            stream: stream, seq: seq, capturedAt: try Timestamp(parsing: "2026-11-20T08:15:0\(seq % 10).250+08:00"),
+            stream: stream ?? self.stream, seq: seq, capturedAt: try Timestamp(parsing: "2026-11-20T08:15:0\(seq % 10).250+08:00"),
             sensors: Sensors(truck: .init(temperatureC: 21.4, humidityPct: 66), seal: .init(id: "EL-1", state: seal),
                              consignment: Consignment(id: "HK-1", declaredHeadCount: 100, vehiclePlate: "粤B·12345")),
             detections: [BoxAnnotation(rect: PixelRect(x: 100, y: 100, width: 200, height: 150), objectClass: "pig", confidence: 0.9)])
@@ -53,6 +53,56 @@ struct StreamPipelineTests {
         let (json, payload) = try Envelope.split(bytes)
         #expect(try WireJSON.decode(LiveFrameHeader.self, from: json).seq == 1)
         #expect(Array(payload) == frame.annotated && frame.original == image && frame.annotated != image)
+    }
+
+    /// Holding a cooperative thread needs a second one for the other stream: skipped on one core.
+    @Test(
+        "a stream stuck in the middle of a frame does not hold up another stream",
+        .enabled(if: ProcessInfo.processInfo.activeProcessorCount > 1))
+    func isolation() async throws {
+        let hub = LiveHub()
+        let mailbox = ViewerMailbox()
+        let other = StreamID("farm-jx-099.cam-1")!
+        hub.subscribe(mailbox, to: [stream, other])
+        // The other stream's pipeline stops inside its first frame (in the observer, which runs on the
+        // pipeline's actor) until the test lets it go.
+        let entered = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let stuck = try StreamPipeline(stream: other, hub: hub, limits: .default, logger: Logger(label: "test")) { _ in
+            entered.signal()
+            release.wait()
+        }
+        let pipeline = try StreamPipeline(stream: stream, hub: hub, limits: .default, logger: Logger(label: "test"))
+        let image = try SampleFrames.bytes("frames", "pen-night-720p.jpg")
+        let blocked = Task { try await stuck.ingest(try header(1, stream: other), image: image, receivedAt: .now()) }
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                entered.wait()
+                done.resume()
+            }
+        }
+        // While it is stuck, this stream takes five frames and its viewer gets the newest. (Were the
+        // streams not isolated this would wait forever: after a minute the test fails and lets go.)
+        let newest = try await withThrowingTaskGroup(of: UInt64?.self) { group in
+            group.addTask {
+                for seq in UInt64(1)...5 {
+                    let outcome = try await pipeline.ingest(try header(seq), image: image, receivedAt: .now())
+                    #expect(outcome == .accepted)
+                }
+                while let item = await mailbox.next() {
+                    if case .frame(let frame) = item, frame.stream == stream, frame.seq == 5 { return 5 }
+                }
+                return nil
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(60))
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
+        #expect(newest == 5, "the free stream was held up by the stuck one")
+        release.signal()
+        #expect(try await blocked.value == .accepted)
     }
 
     @Test("a bad frame fails alone; the stream carries on")
