@@ -214,6 +214,12 @@ struct LiveStreamingTests {
             try await client.ws("/api/v1/ingest", configuration: Self.wsConfiguration(token: fixture.device)) { _, outbound, _ in
                 try await outbound.close(.normalClosure, reason: nil)
             }
+            // Admin tokens may do both.
+            for path in [live, "/api/v1/ingest"] {
+                try await client.ws(path, configuration: Self.wsConfiguration(token: fixture.admin)) { _, outbound, _ in
+                    try await outbound.close(.normalClosure, reason: nil)
+                }
+            }
         }
     }
 }

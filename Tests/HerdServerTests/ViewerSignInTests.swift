@@ -62,6 +62,8 @@ struct ViewerSignInTests {
             // Devices and auditors do not watch live streams.
             #expect(try await request(client, .get, "/api/v1/streams", bearer: fixture.device).status == .forbidden)
             #expect(try await request(client, .get, "/api/v1/streams", bearer: fixture.auditor).status == .forbidden)
+            #expect(try await request(client, .get, "/api/v1/streams", bearer: fixture.admin).status == .ok)
+            #expect(try await request(client, .post, "/api/v1/session", body: #"{"token":"\#(fixture.admin)"}"#).status == .noContent)
 
             // A narrow inspector sees its granted stream (offline until a device publishes).
             let narrow = try await signIn(client, token: fixture.narrowInspector)
