@@ -21,6 +21,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on.") var port: Int?
     @Option(help: "JSON file with ServerConfiguration fields (see docs/operations.md).") var config: String?
     @Flag(help: "Demo: fresh data dir, demo tokens printed, simulated devices started in-process.") var demo = false
+    @Option(help: "Demo: folder of JPEG/PNG frames the simulated devices play (default: the repository's SampleFrames/frames).")
+    var demoFrames: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
 
     func run() async throws {
@@ -34,7 +36,8 @@ struct ServeCommand: AsyncParsableCommand {
         var services: [any Service] = []
         if demo {
             if data == nil { configuration.dataDirectory = "demo-data" }
-            services += try Self.prepareDemo(&configuration, logger: logger)
+            guard configuration.port != 0 else { throw ValidationError("--demo needs a fixed --port: its devices connect to it") }
+            services += try Self.prepareDemo(&configuration, frames: try Self.demoFramesFolder(demoFrames), logger: logger)
         }
         let shutdown = ShutdownSignal()
         let app = try buildApplication(configuration: configuration, logger: logger, shutdown: shutdown) { host, port in
@@ -55,14 +58,46 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    /// Wipes and re-creates the demo data directory, prints tokens, returns the simulated devices.
-    static func prepareDemo(_ configuration: inout ServerConfiguration, logger: Logger) throws -> [any Service] {
-        try? FileManager.default.removeItem(atPath: configuration.dataDirectory)
-        let store = try TokenStore(dataDirectory: configuration.dataDirectory)
+    /// Marks a data directory the demo made, and may therefore wipe.
+    static let demoMarker = ".herdlens-demo"
+
+    /// `--demo-frames`, or SampleFrames/frames in the working directory or in the checkout the
+    /// executable was built in (`.build/…/herdlens`), so the demo runs from anywhere.
+    static func demoFramesFolder(_ given: String?) throws -> String {
+        if let given { return given }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let candidates = ["SampleFrames/frames"] + (2...4).map { depth in
+            (0..<depth).reduce(executable) { url, _ in url.deletingLastPathComponent() }.appendingPathComponent("SampleFrames/frames").path
+        }
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw ValidationError("--demo plays SampleFrames/frames: run it from the repository, or give --demo-frames DIR")
+        }
+        return found
+    }
+
+    /// Wipes and re-creates the demo data directory, prints tokens, returns the simulated devices. Only
+    /// a directory that does not exist or that an earlier demo made is wiped: `--demo --data` never
+    /// deletes real tokens (or, later, recordings).
+    static func prepareDemo(_ configuration: inout ServerConfiguration, frames folder: String, logger: Logger) throws -> [any Service] {
+        let directory = configuration.dataDirectory
+        let manager = FileManager.default
+        if manager.fileExists(atPath: directory) {
+            let marked = manager.fileExists(atPath: (directory as NSString).appendingPathComponent(demoMarker))
+            let empty = ((try? manager.contentsOfDirectory(atPath: directory)) ?? []).isEmpty
+            guard marked || empty else {
+                throw ValidationError("\(directory) holds data the demo did not make; --demo starts afresh, so give it another --data")
+            }
+            try manager.removeItem(atPath: directory)
+        }
+        try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        guard manager.createFile(atPath: (directory as NSString).appendingPathComponent(demoMarker), contents: Data("made by herdlens serve --demo\n".utf8)) else {
+            throw ValidationError("cannot write to \(directory)")
+        }
+        let store = try TokenStore(dataDirectory: directory)
         let streams = ["farm-jx-017.cam-1", "farm-jx-017.cam-2", "truck-yue-b12345.cab"].compactMap(StreamID.init)
         let inspector = try store.issue(role: .inspector, streams: .all, name: "demo inspector").token
         let admin = try store.issue(role: .admin, streams: .all, name: "demo admin").token
-        let frames = try SimulateCommand.loadFrames(["SampleFrames/frames"])
+        let frames = try SimulateCommand.loadFrames([folder])
         var devices: [any Service] = []
         var lines = [
             "HerdLens demo (data in \(configuration.dataDirectory)/)",

@@ -78,4 +78,98 @@ struct ServeCommandTests {
         while device.isRunning && Date() < deviceDeadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!device.isRunning && device.terminationStatus == 0, "simulated device did not stop on SIGTERM")
     }
+
+    @Test("--demo never wipes a data directory it did not make, and needs a fixed port")
+    func demoRefusals() throws {
+        let dir = try cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try cli.herdlens(["token", "issue", "--data", dir.path, "--role", "admin", "--stream", "*"])
+        let refused = try cli.herdlens(["serve", "--demo", "--data", dir.path, "--port", "1"])
+        #expect(refused.status == 64 && refused.stderr.contains("did not make"), "\(refused)")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("identity.sqlite").path), "real tokens were deleted")
+        let anyPort = try cli.herdlens(["serve", "--demo", "--data", dir.appendingPathComponent("fresh").path, "--port", "0"])
+        #expect(anyPort.status == 64 && anyPort.stderr.contains("fixed --port"), "\(anyPort)")
+    }
+
+    @Test("--demo runs from any directory: it finds SampleFrames beside its build, prints tokens, streams, and restarts afresh")
+    func demoFromElsewhere() async throws {
+        let dir = try cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("demo-data")
+        for run in 1...2 {
+            let port = try Self.freePort()
+            let server = Process()
+            server.executableURL = ComposeCommandTests.binary
+            server.arguments = ["serve", "--demo", "--data", data.path, "--port", "\(port)", "--log-level", "warning"]
+            server.currentDirectoryURL = dir  // no SampleFrames here
+            let out = Pipe()
+            server.standardOutput = out
+            server.standardError = FileHandle.nullDevice
+            try server.run()
+            defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+            var text = ""
+            let handle = out.fileHandleForReading
+            while !text.contains("listening") {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            #expect(text.contains("inspector: hl_") && text.contains("device farm-jx-017.cam-1: hl_"), "run \(run): \(text)")
+            #expect(FileManager.default.fileExists(atPath: data.appendingPathComponent(ServeDemoMarker.name).path))
+            // Its devices stream: the metrics count frames in, on every demo stream, within a bounded wait.
+            var metrics = ""
+            for _ in 0..<300 where !metrics.contains(#"herd_frames_in_total{stream="truck-yue-b12345.cab"}"#) {
+                try await Task.sleep(for: .milliseconds(100))
+                metrics = Self.get(port: port, path: "/metrics") ?? ""
+            }
+            #expect(metrics.contains(#"herd_frames_in_total{stream="farm-jx-017.cam-1"}"#), "run \(run): \(metrics)")
+            server.terminate()
+            server.waitUntilExit()
+            #expect(server.terminationStatus == 0)
+        }
+    }
+
+    /// A plain HTTP/1.1 GET over a POSIX socket (`Connection: close`): the response, head and body.
+    static func get(port: Int, path: String) -> String? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else { return nil }
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else { return nil }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            response += buffer[0..<n]
+        }
+        return String(decoding: response, as: UTF8.self)
+    }
+
+    /// A port nobody listens on right now (bound to 0 and released).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw CocoaError(.fileWriteUnknown) }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// The demo's marker file name, as `herdlens serve --demo` writes it.
+enum ServeDemoMarker {
+    static let name = ".herdlens-demo"
 }
