@@ -7,7 +7,7 @@ import HerdProtocol
 /// directory). A token is 256 random bits; only its SHA-256 is stored, so the database alone cannot
 /// be used to impersonate anyone. Thread-safe (GRDB serialises access).
 public final class TokenStore: Sendable {
-    private let database: DatabaseQueue
+    let database: DatabaseQueue
     /// The database file.
     public let path: String
 
@@ -31,6 +31,14 @@ public final class TokenStore: Sendable {
                     t.column("createdAt", .double).notNull()
                     t.column("expiresAt", .double)
                     t.column("revokedAt", .double)
+                }
+            }
+            migrator.registerMigration("v2-sessions") { db in
+                try db.create(table: "session") { t in
+                    t.column("secretHash", .text).primaryKey()
+                    t.column("tokenId", .text).notNull().indexed().references("token", column: "id", onDelete: .cascade)
+                    t.column("createdAt", .double).notNull()
+                    t.column("expiresAt", .double).notNull()
                 }
             }
             try migrator.migrate(database)
@@ -95,13 +103,15 @@ public final class TokenStore: Sendable {
         }
     }
 
-    /// Revokes a token by its id; it stops working at once.
+    /// Revokes a token by its id; it stops working at once, and browser sessions made with it end.
     public func revoke(id: String, now: Date = Date()) throws(IdentityError) {
         let changed: Int
         do {
             changed = try database.write { db in
                 try db.execute(sql: "UPDATE token SET revokedAt = ? WHERE id = ? AND revokedAt IS NULL", arguments: [now.timeIntervalSince1970, id])
-                return db.changesCount
+                let changed = db.changesCount
+                try db.execute(sql: "DELETE FROM session WHERE tokenId = ?", arguments: [id])
+                return changed
             }
         } catch {
             throw .storage("cannot write token store: \(error)")
@@ -145,7 +155,7 @@ public final class TokenStore: Sendable {
         }
     }
 
-    private static func identity(_ row: Row) -> Identity {
+    static func identity(_ row: Row) -> Identity {
         Identity(
             id: row["id"], name: row["name"], role: Role(rawValue: row["role"]) ?? .device,
             streams: StreamGrant(storedValue: row["streams"]),
@@ -154,16 +164,16 @@ public final class TokenStore: Sendable {
             revokedAt: (row["revokedAt"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 
-    private static func hash(_ secret: String) -> String {
+    static func hash(_ secret: String) -> String {
         SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    private static func randomBytes(_ count: Int) -> [UInt8] {
+    static func randomBytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
         return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
 
-    private static func base64URL(_ bytes: [UInt8]) -> String {
+    static func base64URL(_ bytes: [UInt8]) -> String {
         Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }

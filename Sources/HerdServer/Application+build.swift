@@ -35,13 +35,12 @@ public func buildApplication(
     let httpRate = TokenRateLimiter(rate: configuration.framesPerSecondPerDevice, burst: configuration.frameBurst)
     let processor = IngestProcessor(registry: registry, maxImageBytes: configuration.maxImageBytes)
     let sockets = SocketLimiter(maxPerToken: configuration.maxSocketsPerToken)
-    let sessions = SessionStore()
     let watch = TokenWatch(
-        tokens: tokens, sessions: sessions, interval: .milliseconds(Int(configuration.tokenCheckSeconds * 1000)), logger: logger)
+        tokens: tokens, interval: .milliseconds(Int(configuration.tokenCheckSeconds * 1000)), logger: logger)
     let assets = WebAssets()
 
     let router = Router(context: HerdRequestContext.self)
-    router.middlewares.add(TokenAuthenticator(tokens: tokens, sessions: sessions))
+    router.middlewares.add(TokenAuthenticator(tokens: tokens))
 
     // The web viewer and its session: a token is exchanged for an HttpOnly cookie.
     router.get("/") { _, _ in try assets.response("index.html") }
@@ -60,9 +59,9 @@ public func buildApplication(
             throw HerdServerError.unauthorized(error.message)
         }
         guard identity.role != .device else { throw HerdServerError.forbidden("device tokens cannot sign in to the viewer") }
-        let id = sessions.create(for: identity)
+        let secret = try tokens.createSession(for: identity, lifetime: SessionCookie.lifetime)
         var headers = HTTPFields()
-        headers[.setCookie] = "\(SessionStore.cookieName)=\(id); HttpOnly; SameSite=Strict; Path=/; Max-Age=\(Int(sessions.lifetime))"
+        headers[.setCookie] = SessionCookie.set(secret)
         return Response(status: .noContent, headers: headers)
     }
     router.get("/api/v1/session") { _, context -> Response in
@@ -71,9 +70,11 @@ public func buildApplication(
         return jsonResponse(Me(id: identity.id, name: identity.name, role: identity.role.rawValue, streams: identity.streams.storedValue))
     }
     router.delete("/api/v1/session") { request, _ -> Response in
-        if let cookie = request.headers[.cookie], let id = SessionStore.sessionID(fromCookieHeader: cookie) { sessions.remove(id) }
+        if let cookie = request.headers[.cookie], let secret = SessionCookie.secret(fromCookieHeader: cookie) {
+            try tokens.endSession(secret)
+        }
         var headers = HTTPFields()
-        headers[.setCookie] = "\(SessionStore.cookieName)=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"
+        headers[.setCookie] = SessionCookie.clear
         return Response(status: .noContent, headers: headers)
     }
     router.get("/api/v1/streams") { _, context -> Response in

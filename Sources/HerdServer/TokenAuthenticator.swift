@@ -8,12 +8,13 @@ import Hummingbird
 struct TokenAuthenticator: RouterMiddleware {
     typealias Context = HerdRequestContext
     let tokens: TokenStore
-    let sessions: SessionStore
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else {
-            if let cookie = request.headers[.cookie], let id = SessionStore.sessionID(fromCookieHeader: cookie),
-                let identity = sessions.identity(for: id)
+            // A stale or ended session cookie leaves the request anonymous: routes that need an identity
+            // answer 401 and the viewer shows its sign-in.
+            if let cookie = request.headers[.cookie], let secret = SessionCookie.secret(fromCookieHeader: cookie),
+                let identity = try? tokens.identity(forSession: secret)
             {
                 var context = context
                 context.identity = identity

@@ -4,10 +4,10 @@ import ServiceLifecycle
 import Synchronization
 
 /// Ends what a revoked or expired token still holds open: its WebSockets are closed (1008, "token
-/// revoked") and its browser sessions signed out. Tokens are revoked by `herdlens token revoke`, another
-/// process writing the same SQLite file, so the server looks: every `interval` it asks the store about
-/// the tokens in use. New requests are refused at once by authentication; open ones end within
-/// `interval`.
+/// revoked or expired"). Tokens are revoked by `herdlens token revoke`, another process writing the same
+/// SQLite file, so the server looks: every `interval` it asks the store about the tokens with sockets
+/// open. New requests, browser sessions included, are refused at once by authentication (a session is
+/// checked against its token on every use); open sockets end within `interval`.
 final class TokenWatch: Service, Sendable {
     /// How one open connection is ended; called at most once, off the connection's own task.
     typealias Closer = @Sendable (_ reason: String) -> Void
@@ -18,14 +18,12 @@ final class TokenWatch: Service, Sendable {
     }
 
     let tokens: TokenStore
-    let sessions: SessionStore
     let interval: Duration
     let logger: Logger
     private let state = Mutex(State())
 
-    init(tokens: TokenStore, sessions: SessionStore, interval: Duration, logger: Logger) {
+    init(tokens: TokenStore, interval: Duration, logger: Logger) {
         self.tokens = tokens
-        self.sessions = sessions
         self.interval = interval
         self.logger = logger
     }
@@ -55,24 +53,20 @@ final class TokenWatch: Service, Sendable {
         }
     }
 
-    /// One look: ends the connections and sessions of tokens that no longer authenticate.
+    /// One look: closes the connections of tokens that no longer authenticate.
     func check() {
         let connected = state.withLock { Set($0.open.keys) }
-        let inUse = connected.union(sessions.tokenIDs)
         let invalid: Set<String>
         do throws(IdentityError) {
-            invalid = try tokens.invalidIDs(among: inUse)
+            invalid = try tokens.invalidIDs(among: connected)
         } catch {
             logger.error("cannot check tokens in use", metadata: ["herd.error": "\(error.message)"])
             return
         }
         for token in invalid.sorted() {
-            let signedOut = sessions.removeAll(token: token)
             let closers = state.withLock { $0.open.removeValue(forKey: token).map { Array($0.values) } ?? [] }
-            if signedOut + closers.count > 0 {
-                logger.notice(
-                    "token no longer valid; ending its connections",
-                    metadata: ["herd.token": "\(token)", "herd.sockets": "\(closers.count)", "herd.sessions": "\(signedOut)"])
+            if !closers.isEmpty {
+                logger.notice("token no longer valid; closing its sockets", metadata: ["herd.token": "\(token)", "herd.sockets": "\(closers.count)"])
             }
             for close in closers { close("token revoked or expired") }
         }

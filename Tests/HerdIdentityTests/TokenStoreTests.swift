@@ -74,6 +74,41 @@ struct TokenStoreTests {
         #expect(try store.invalidIDs(among: [], now: now).isEmpty)
     }
 
+    @Test("browser sessions: bound to their token, stored hashed, ended by sign-out, expiry, revocation and capacity")
+    func sessions() throws {
+        let (store, dir) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let now = Date()
+        let inspector = try store.issue(role: .inspector, streams: .all, name: "inspector", now: now).identity
+        let shortLived = try store.issue(role: .inspector, streams: .all, name: "short", expiresIn: 600, now: now).identity
+        let session = try store.createSession(for: inspector, lifetime: 3600, now: now)
+        #expect(session.hasPrefix("hs_") && session.count >= 43)
+        #expect(try store.identity(forSession: session, now: now).id == inspector.id)
+        // The secret is not in the database file.
+        let file = try Data(contentsOf: URL(fileURLWithPath: store.path))
+        #expect(file.range(of: Data(session.utf8)) == nil)
+        // Expiry: the session's own, and never past its token's.
+        #expect(throws: IdentityError.unauthenticated("")) { try store.identity(forSession: session, now: now.addingTimeInterval(3601)) }
+        let capped = try store.createSession(for: shortLived, lifetime: 3600, now: now)
+        #expect(throws: IdentityError.unauthenticated("")) { try store.identity(forSession: capped, now: now.addingTimeInterval(601)) }
+        // Sign-out, and revocation of the token, end sessions at once.
+        try store.endSession(session)
+        #expect(throws: IdentityError.unauthenticated("")) { try store.identity(forSession: session, now: now) }
+        let another = try store.createSession(for: inspector, lifetime: 3600, now: now)
+        try store.revoke(id: inspector.id, now: now)
+        #expect(throws: IdentityError.unauthenticated("")) { try store.identity(forSession: another, now: now) }
+        #expect(throws: IdentityError.unauthenticated("")) { try store.identity(forSession: "hs_unknown", now: now) }
+        #expect(throws: IdentityError.unauthenticated("")) { try store.identity(forSession: "not-a-session", now: now) }
+        // Bounded: past capacity the session nearest its end goes.
+        try store.endSession(capped)
+        let first = try store.createSession(for: shortLived, lifetime: 60, capacity: 2, now: now)
+        let second = try store.createSession(for: shortLived, lifetime: 120, capacity: 2, now: now)
+        let third = try store.createSession(for: shortLived, lifetime: 180, capacity: 2, now: now)
+        #expect(throws: IdentityError.unauthenticated("")) { try store.identity(forSession: first, now: now) }
+        #expect(try store.identity(forSession: second, now: now).id == shortLived.id)
+        #expect(try store.identity(forSession: third, now: now).id == shortLived.id)
+    }
+
     @Test("stream grants and expiries parse strictly")
     func parsing() throws {
         #expect(try StreamGrant(["*"]) == .all)

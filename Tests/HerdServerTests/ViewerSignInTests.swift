@@ -92,6 +92,19 @@ struct ViewerSignInTests {
         }
     }
 
+    @Test("a browser session survives a server restart on the same data directory")
+    func sessionSurvivesRestart() async throws {
+        let fixture = try ServerFixture()
+        defer { fixture.cleanUp() }
+        let first = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        let cookie = try await first.test(.live) { client in try await signIn(client, token: fixture.inspector) }
+        let second = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        try await second.test(.live) { client in
+            let me = try await request(client, .get, "/api/v1/session", cookie: cookie)
+            #expect(me.status == .ok && me.body.contains(#""name":"inspector""#), "\(me.body)")
+        }
+    }
+
     @Test("revoking a token closes its open sockets with 1008 and signs out its browser sessions; other tokens carry on")
     func revocationEndsConnections() async throws {
         var setup = try ServerFixture()

@@ -31,7 +31,7 @@ function signedOut(message) {
 }
 
 // A live socket that dropped without us closing it: if the session is gone (token revoked or expired:
-// close 1008; or a server restart, which forgets sessions) back to sign-in, with the server's reason;
+// close 1008; or signed out in another tab) back to sign-in, with the server's reason;
 // otherwise (network, server briefly away) the same view reconnects with backoff, 1 s up to 15 s.
 async function onDropped(event, reopen) {
   try {
