@@ -21,9 +21,9 @@ struct DeviceSession {
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         let receiving = Task { try await receive(inbound: inbound, outbound: outbound) }
         shutdown.onTrigger { receiving.cancel() }
-        let revoked = EndReason()
+        let ended = SessionEnd()
         let key = watch.add(token: identity.id) { reason in
-            revoked.set(reason)
+            ended.set(reason)
             receiving.cancel()
         }
         defer { watch.remove(token: identity.id, key: key) }
@@ -33,14 +33,10 @@ struct DeviceSession {
             } onCancel: {
                 receiving.cancel()
             }
-        } catch is CancellationError where shutdown.isTriggered || revoked.reason != nil {
+        } catch is CancellationError where shutdown.isTriggered || ended.reason != nil {
             // Shutting down or revoked: fall through to the close below.
         }
-        if let reason = revoked.reason {
-            try? await outbound.close(.policyViolation, reason: reason)
-        } else if shutdown.isTriggered {
-            try? await outbound.close(.goingAway, reason: "server shutting down")
-        }
+        await ended.closeSocket(outbound, shutdown: shutdown)
     }
 
     private func receive(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {

@@ -72,11 +72,3 @@ final class TokenWatch: Service, Sendable {
         }
     }
 }
-
-/// Why a session was ended from outside (set once, read after the session's tasks finish).
-final class EndReason: Sendable {
-    private let value = Mutex<String?>(nil)
-
-    func set(_ reason: String) { value.withLock { $0 = $0 ?? reason } }
-    var reason: String? { value.withLock { $0 } }
-}

@@ -51,11 +51,11 @@ struct ViewerSession {
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         let mailbox = ViewerMailbox()
         let options = OptionsBox(initialOptions)
-        let revoked = EndReason()
+        let ended = SessionEnd()
         hub.subscribe(mailbox, to: streams)
         metrics.viewers.increment()
         let key = watch.add(token: token) { reason in
-            revoked.set(reason)
+            ended.set(reason)
             mailbox.close()
         }
         defer {
@@ -67,26 +67,22 @@ struct ViewerSession {
         // On shutdown (or revocation) the mailbox closes, the writer finishes, and the socket closes with
         // 1001 (or 1008).
         try await pump(mailbox: mailbox, options: options, inbound: inbound, outbound: outbound)
-        if let reason = revoked.reason {
-            try? await outbound.close(.policyViolation, reason: reason)
-        } else if shutdown.isTriggered {
-            try? await outbound.close(.goingAway, reason: "server shutting down")
-        }
+        await ended.closeSocket(outbound, shutdown: shutdown)
     }
 
     private func pump(mailbox: ViewerMailbox, options: OptionsBox, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        let watch = WriteWatch()
+        let writes = WriteWatch()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 var framesOut: [StreamID: Counter] = [:]
                 while let item = await mailbox.next() {
                     switch item {
                     case .event(let text):
-                        try await watch.timing { try await outbound.write(.text(text)) }
+                        try await writes.timing { try await outbound.write(.text(text)) }
                     case .frame(let live):
                         let (overlay, width) = options.value.withLock { ($0.overlay, $0.maxWidth) }
                         let message = live.message(overlay: overlay, maxWidth: width)
-                        try await watch.timing { try await outbound.write(.binary(message)) }
+                        try await writes.timing { try await outbound.write(.binary(message)) }
                         let counter = framesOut[live.stream] ?? metrics.framesOut(live.stream)
                         framesOut[live.stream] = counter
                         counter.increment()
@@ -118,7 +114,7 @@ struct ViewerSession {
             group.addTask {
                 while true {
                     try await Task.sleep(for: writeTimeout / 4)
-                    if watch.isStalled(longerThan: writeTimeout) {
+                    if writes.isStalled(longerThan: writeTimeout) {
                         logger.notice("viewer stopped reading; closing")
                         throw CancellationError()
                     }
