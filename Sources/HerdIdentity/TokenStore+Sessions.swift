@@ -49,8 +49,7 @@ extension TokenStore {
             throw .storage("cannot read sessions: \(error)")
         }
         guard let found, found.expiresAt > now.timeIntervalSince1970 else { throw .unauthenticated("no such session, or it ended") }
-        if found.identity.revokedAt != nil { throw .unauthenticated("token \(found.identity.id) was revoked") }
-        if let expiry = found.identity.expiresAt, expiry <= now { throw .unauthenticated("token \(found.identity.id) expired") }
+        try Self.requireActive(found.identity, now: now)
         return found.identity
     }
 

@@ -87,9 +87,14 @@ public final class TokenStore: Sendable {
             throw .storage("cannot read token store: \(error)")
         }
         guard let identity = found else { throw .unauthenticated("unknown token") }
+        try Self.requireActive(identity, now: now)
+        return identity
+    }
+
+    /// `unauthenticated` unless the token is neither revoked nor expired.
+    static func requireActive(_ identity: Identity, now: Date) throws(IdentityError) {
         if identity.revokedAt != nil { throw .unauthenticated("token \(identity.id) was revoked") }
         if let expiry = identity.expiresAt, expiry <= now { throw .unauthenticated("token \(identity.id) expired") }
-        return identity
     }
 
     /// Every token, newest first (secrets are not stored, so not listed).
@@ -120,7 +125,7 @@ public final class TokenStore: Sendable {
     }
 
     /// Which of `ids` no longer authenticate (revoked, expired or unknown): the server asks this about
-    /// the tokens that hold sockets or browser sessions open, to end them.
+    /// the tokens that hold sockets open, to close them.
     public func invalidIDs(among ids: Set<String>, now: Date = Date()) throws(IdentityError) -> Set<String> {
         guard !ids.isEmpty else { return [] }
         let valid: Set<String>
