@@ -213,7 +213,8 @@ public func buildApplication(
         // stops reading still stalls its writer after ViewerSession.writeBuffer bytes.
         try? await context.requestContext.channel.setOption(ChannelOptions.writeBufferWaterMark, value: ViewerSession.writeBuffer).get()
         let session = ViewerSession(
-            hub: hub, metrics: metrics, shutdown: shutdown, watch: watch, token: identity.id, streams: streams, initialOptions: initialOptions, writeTimeout: .milliseconds(Int(configuration.viewerWriteTimeoutSeconds * 1000)),
+            hub: hub, metrics: metrics, shutdown: shutdown, watch: watch, token: identity.id, streams: streams,
+            initialOptions: initialOptions, writeTimeout: .milliseconds(Int(configuration.viewerWriteTimeoutSeconds * 1000)),
             logger: context.logger)
         try await session.run(inbound: inbound, outbound: outbound)
     }
