@@ -16,23 +16,9 @@ struct ServeCommandTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let token = try cli.herdlens(["token", "issue", "--data", dir.path, "--role", "device", "--stream", "cam-1"]).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let server = Process()
-        server.executableURL = ComposeCommandTests.binary
-        server.arguments = ["serve", "--data", dir.path, "--port", "0", "--log-level", "warning"]
-        let out = Pipe()
-        server.standardOutput = out
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        let (server, output) = try startServer(["serve", "--data", dir.path, "--port", "0", "--log-level", "warning"])
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
-        // The first stdout line names the port.
-        var line = ""
-        let handle = out.fileHandleForReading
-        while !line.contains("\n") {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            line += String(decoding: chunk, as: UTF8.self)
-        }
-        let port = try #require(line.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        let port = try #require(Self.port(in: output), "\(output)")
         let device = Process()
         device.executableURL = ComposeCommandTests.binary
         device.arguments = ["simulate", "--server", "ws://127.0.0.1:\(port)", "--token", token, "--stream", "cam-1", "--fps", "20",
@@ -98,22 +84,11 @@ struct ServeCommandTests {
         let data = dir.appendingPathComponent("demo-data")
         for run in 1...2 {
             let port = try Self.freePort()
-            let server = Process()
-            server.executableURL = ComposeCommandTests.binary
-            server.arguments = ["serve", "--demo", "--data", data.path, "--port", "\(port)", "--log-level", "warning"]
-            server.currentDirectoryURL = dir  // no SampleFrames here
-            let out = Pipe()
-            server.standardOutput = out
-            server.standardError = FileHandle.nullDevice
-            try server.run()
+            // Started in a directory with no SampleFrames.
+            let (server, text) = try startServer(
+                ["serve", "--demo", "--data", data.path, "--port", "\(port)", "--log-level", "warning"], in: dir)
             defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
-            var text = ""
-            let handle = out.fileHandleForReading
-            while !text.contains("listening") {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                text += String(decoding: chunk, as: UTF8.self)
-            }
+            #expect(Self.port(in: text) == port)
             #expect(text.contains("inspector: hl_") && text.contains("device farm-jx-017.cam-1: hl_"), "run \(run): \(text)")
             #expect(FileManager.default.fileExists(atPath: data.appendingPathComponent(ServeDemoMarker.name).path))
             // Its devices stream: the metrics count frames in, on every demo stream, within a bounded wait.
@@ -128,6 +103,34 @@ struct ServeCommandTests {
             server.waitUntilExit()
             #expect(server.terminationStatus == 0)
         }
+    }
+
+    /// Starts `herdlens` with `arguments` and reads its stdout up to the end of the "listening on" line
+    /// (or until it exits): the running process and what it printed.
+    func startServer(_ arguments: [String], in directory: URL? = nil) throws -> (server: Process, output: String) {
+        let server = Process()
+        server.executableURL = ComposeCommandTests.binary
+        server.arguments = arguments
+        if let directory { server.currentDirectoryURL = directory }
+        let out = Pipe()
+        server.standardOutput = out
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        var text = ""
+        let handle = out.fileHandleForReading
+        func listening() -> Bool { text.range(of: "listening on").map { text[$0.upperBound...].contains("\n") } ?? false }
+        while !listening() {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        return (server, text)
+    }
+
+    /// The port in the server's "HerdLens listening on http://host:port" line.
+    static func port(in output: String) -> Int? {
+        output.split(separator: "\n").first { $0.contains("listening on") }?
+            .split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
     }
 
     /// A plain HTTP/1.1 GET over a POSIX socket (`Connection: close`): the response, head and body.
