@@ -52,14 +52,14 @@ public func buildApplication(
         guard let signIn = try? JSONDecoder().decode(SignIn.self, from: Data(buffer: body)) else {
             throw HerdServerError(.badRequest, code: "badJSON", message: "send {\"token\": \"hl_…\"}")
         }
-        let identity: Identity
+        let identity: Identity, secret: String
         do throws(IdentityError) {
             identity = try tokens.authenticate(signIn.token)
+            guard identity.role != .device else { throw .forbidden("device tokens cannot sign in to the viewer") }
+            secret = try tokens.createSession(for: identity, lifetime: SessionCookie.lifetime)
         } catch {
-            throw HerdServerError.unauthorized(error.message)
+            throw HerdServerError(error)
         }
-        guard identity.role != .device else { throw HerdServerError.forbidden("device tokens cannot sign in to the viewer") }
-        let secret = try tokens.createSession(for: identity, lifetime: SessionCookie.lifetime)
         var headers = HTTPFields()
         headers[.setCookie] = SessionCookie.set(secret)
         return Response(status: .noContent, headers: headers)
@@ -71,7 +71,11 @@ public func buildApplication(
     }
     router.delete("/api/v1/session") { request, _ -> Response in
         if let cookie = request.headers[.cookie], let secret = SessionCookie.secret(fromCookieHeader: cookie) {
-            try tokens.endSession(secret)
+            do throws(IdentityError) {
+                try tokens.endSession(secret)
+            } catch {
+                throw HerdServerError(error)
+            }
         }
         var headers = HTTPFields()
         headers[.setCookie] = SessionCookie.clear

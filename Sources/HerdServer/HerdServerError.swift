@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HerdProtocol
+import HerdIdentity
 import Hummingbird
 
 /// An HTTP error with a stable code, rendered as `{"error":{"code","message"}}`. Library errors are
@@ -21,6 +22,18 @@ public struct HerdServerError: HTTPResponseError, CustomStringConvertible {
         headers[.contentType] = "application/json; charset=utf-8"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"herdlens\"" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: WireJSON.encode(HTTPErrorBody(code: code, message: message)))))
+    }
+
+    /// An identity failure at the HTTP edge: 401 unauthenticated, 403 forbidden, 404 not found,
+    /// 503 when the token store itself failed (so a broken disk never reads as "sign in again"), 400 else.
+    init(_ error: IdentityError) {
+        switch error.code {
+        case "unauthenticated": self = .unauthorized(error.message)
+        case "forbidden": self = .forbidden(error.message)
+        case "notFound": self.init(.notFound, code: error.code, message: error.message)
+        case "storage": self.init(.serviceUnavailable, code: error.code, message: error.message)
+        default: self.init(.badRequest, code: error.code, message: error.message)
+        }
     }
 
     public var description: String { "\(status.code) \(code): \(message)" }

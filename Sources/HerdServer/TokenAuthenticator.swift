@@ -12,13 +12,17 @@ struct TokenAuthenticator: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else {
             // A stale or ended session cookie leaves the request anonymous: routes that need an identity
-            // answer 401 and the viewer shows its sign-in.
-            if let cookie = request.headers[.cookie], let secret = SessionCookie.secret(fromCookieHeader: cookie),
-                let identity = try? tokens.identity(forSession: secret)
-            {
-                var context = context
-                context.identity = identity
+            // answer 401 and the viewer shows its sign-in. A failing token store is a 503, not a sign-out.
+            guard let cookie = request.headers[.cookie], let secret = SessionCookie.secret(fromCookieHeader: cookie) else {
                 return try await next(request, context)
+            }
+            var context = context
+            do throws(IdentityError) {
+                context.identity = try tokens.identity(forSession: secret)
+            } catch where error.code == "unauthenticated" {
+                return try await next(request, context)
+            } catch {
+                throw HerdServerError(error)
             }
             return try await next(request, context)
         }
@@ -26,10 +30,10 @@ struct TokenAuthenticator: RouterMiddleware {
             throw HerdServerError.unauthorized("Authorization must be 'Bearer <token>'")
         }
         var context = context
-        do {
+        do throws(IdentityError) {
             context.identity = try tokens.authenticate(String(header.dropFirst(7)))
         } catch {
-            throw HerdServerError.unauthorized(error.message)
+            throw HerdServerError(error)
         }
         context.logger[metadataKey: "herd.token"] = "\(context.identity!.id)"
         return try await next(request, context)
