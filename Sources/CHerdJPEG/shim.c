@@ -296,12 +296,30 @@ void herdjpeg_dest_attach(j_compress_ptr cinfo, herdjpeg_dest *dest) {
     cinfo->dest = &dest->pub;
 }
 
+void herdjpeg_huffman_reset(j_compress_ptr cinfo, herdjpeg_huffman_defaults *d) {
+    for (int i = 0; i < 2; i++) {
+        JHUFF_TBL *dc = cinfo->dc_huff_tbl_ptrs[i], *ac = cinfo->ac_huff_tbl_ptrs[i];
+        if (dc == NULL || ac == NULL) ERREXIT(cinfo, JERR_BAD_HUFF_TABLE);
+        if (d->saved) {
+            *dc = d->dc[i];
+            *ac = d->ac[i];
+        } else {
+            d->dc[i] = *dc;
+            d->ac[i] = *ac;
+        }
+        dc->sent_table = FALSE;
+        ac->sent_table = FALSE;
+    }
+    d->saved = 1;
+}
+
 // MARK: - Encoder
 
 struct herdjpeg_encoder {
     struct jpeg_compress_struct cinfo;
     herdjpeg_error_mgr err;
     herdjpeg_dest dest;
+    herdjpeg_huffman_defaults huffman;
 };
 
 herdjpeg_encoder *herdjpeg_encoder_create(void) {
@@ -361,6 +379,7 @@ int herdjpeg_encoder_encode(herdjpeg_encoder *e, const uint8_t *pixels, int32_t 
         return e->err.code;
     }
     jpeg_set_defaults(&e->cinfo);
+    herdjpeg_huffman_reset(&e->cinfo, &e->huffman);
     jpeg_set_quality(&e->cinfo, quality < 1 ? 1 : (quality > 100 ? 100 : quality), TRUE);
     herdjpeg_set_sampling(&e->cinfo, subsampling);
     e->cinfo.dct_method = JDCT_ISLOW;

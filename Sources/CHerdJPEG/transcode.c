@@ -36,6 +36,7 @@ struct herdjpeg_transcoder {
     herdjpeg_error_mgr err;
     struct jpeg_progress_mgr progress;
     herdjpeg_dest dest;
+    herdjpeg_huffman_defaults huffman;
     jvirt_barray_ptr *coefficients;
     int have_image;
     int64_t stats[3];
@@ -200,11 +201,19 @@ double herdjpeg_dct_self_test(void) {
     return worst;
 }
 
-static inline JCOEF herdjpeg_quantize(float value) {
-    long r = (long)(value + (value >= 0.0f ? 0.5f : -0.5f)); // inline cvttss2si, no libm call
-    if (r > 32767) r = 32767;
-    if (r < -32767) r = -32767;
-    return (JCOEF)r;
+// What an 8-bit baseline Huffman coder can write: AC magnitudes of at most 10 bits, DC values whose
+// differences fit 11 bits. libjpeg-turbo's encoder does not check; a larger value is written with a
+// code the table lacks and the output stops decoding there.
+#define HERDJPEG_AC_MAX 1023.0f
+#define HERDJPEG_DC_MIN -1024.0f
+#define HERDJPEG_DC_MAX 1023.0f
+
+// Clamps before converting (a float outside the integer's range, or NaN, converted is undefined);
+// NaN compares false both ways and lands on 0.
+static inline JCOEF herdjpeg_quantize_dc(float value) {
+    if (!(value > HERDJPEG_DC_MIN)) return value != value ? 0 : (JCOEF)HERDJPEG_DC_MIN;
+    if (!(value < HERDJPEG_DC_MAX)) return (JCOEF)HERDJPEG_DC_MAX;
+    return (JCOEF)(long)(value + (value >= 0.0f ? 0.5f : -0.5f)); // inline cvttss2si, no libm call
 }
 
 herdjpeg_transcoder *herdjpeg_transcoder_create(void) {
@@ -238,6 +247,68 @@ void herdjpeg_transcoder_reset(herdjpeg_transcoder *t) {
     if (t->have_image) jpeg_abort_decompress(&t->src);
     t->have_image = 0;
     t->coefficients = NULL;
+}
+
+// After the coefficients are read, everything apply_overlay and write will trust is checked once;
+// libjpeg leaves some of it unset for files other decoders accept. A component that no scan covers has
+// no latched quantization table (NULL) and a zero quantization step makes the re-quantization divide
+// by zero; the pixel path renders both the way libjpeg does (the missing component reads as mid-grey,
+// the zero step as a zero coefficient), so both answer HERDJPEG_ERR_UNSUPPORTED and the caller falls
+// back to it. Structural impossibilities are HERDJPEG_ERR_CORRUPT. Longjmps on failure.
+static void herdjpeg_transcoder_check(herdjpeg_transcoder *t) {
+    struct jpeg_decompress_struct *s = &t->src;
+    const char *why = NULL;
+    int code = HERDJPEG_ERR_CORRUPT;
+    if (t->coefficients == NULL || s->comp_info == NULL) why = "JPEG has no coefficients";
+    else if (s->max_h_samp_factor < 1 || s->max_h_samp_factor > 4 || s->max_v_samp_factor < 1 || s->max_v_samp_factor > 4)
+        why = "JPEG sampling factors out of range";
+    for (int ci = 0; why == NULL && ci < s->num_components; ci++) {
+        const jpeg_component_info *c = &s->comp_info[ci];
+        int sx = c->h_samp_factor > 0 ? s->max_h_samp_factor / c->h_samp_factor : 0;
+        int sy = c->v_samp_factor > 0 ? s->max_v_samp_factor / c->v_samp_factor : 0;
+        if (t->coefficients[ci] == NULL) {
+            why = "JPEG component has no coefficient array";
+        } else if (sx < 1 || sy < 1 || c->h_samp_factor > s->max_h_samp_factor || c->v_samp_factor > s->max_v_samp_factor) {
+            why = "JPEG sampling factors out of range";
+        } else if ((int64_t)c->width_in_blocks * 8 * sx < (int64_t)s->image_width ||
+                   (int64_t)c->height_in_blocks * 8 * sy < (int64_t)s->image_height) {
+            why = "JPEG component is smaller than the image";
+        } else if (c->quant_table == NULL) {
+            code = HERDJPEG_ERR_UNSUPPORTED;
+            why = "a JPEG component appears in no scan (no quantization table latched)";
+        } else {
+            for (int k = 0; k < DCTSIZE2; k++) {
+                if (c->quant_table->quantval[k] == 0) {
+                    code = HERDJPEG_ERR_UNSUPPORTED;
+                    why = "JPEG quantization table has a zero step";
+                    break;
+                }
+            }
+        }
+    }
+    // Blocks the overlay leaves alone are written back as read, so each must be writable: a crafted
+    // file can carry coefficients of up to 15 bits that decode but cannot be re-encoded. One pass over
+    // the coefficients (about 0.1 ms for 720p); the pixel path renders such a file.
+    for (int ci = 0; why == NULL && ci < s->num_components; ci++) {
+        const jpeg_component_info *c = &s->comp_info[ci];
+        for (JDIMENSION by = 0; why == NULL && by < c->height_in_blocks; by++) {
+            JBLOCKROW row = (*s->mem->access_virt_barray)((j_common_ptr)s, t->coefficients[ci], by, 1, FALSE)[0];
+            int bad = 0;
+            for (JDIMENSION bx = 0; bx < c->width_in_blocks; bx++) {
+                const JCOEF *b = row[bx];
+                bad |= b[0] < (JCOEF)HERDJPEG_DC_MIN || b[0] > (JCOEF)HERDJPEG_DC_MAX;
+                for (int k = 1; k < DCTSIZE2; k++) bad |= b[k] < -(JCOEF)HERDJPEG_AC_MAX || b[k] > (JCOEF)HERDJPEG_AC_MAX;
+            }
+            if (bad) {
+                code = HERDJPEG_ERR_UNSUPPORTED;
+                why = "JPEG coefficients out of the baseline range";
+            }
+        }
+    }
+    if (why != NULL) {
+        herdjpeg_set_message(&t->err, code, why);
+        longjmp(t->err.jump, 1);
+    }
 }
 
 int herdjpeg_transcoder_read(herdjpeg_transcoder *t, const uint8_t *data, size_t length, int64_t max_pixels,
@@ -277,6 +348,7 @@ int herdjpeg_transcoder_read(herdjpeg_transcoder *t, const uint8_t *data, size_t
         }
     }
     t->coefficients = jpeg_read_coefficients(&t->src);
+    herdjpeg_transcoder_check(t);
     herdjpeg_fill_info(&t->src, info);
     info->output_width = info->width;
     info->output_height = info->height;
@@ -503,10 +575,11 @@ HERDJPEG_CLONES static void herdjpeg_blend_block(JCOEF *restrict coef, const flo
     }
     herdjpeg_fdct_fast(f);
     for (int k = 0; k < 64; k++) {
-        float v = f[k] * requant[k];
-        v = v > 32767.0f ? 32767.0f : (v < -32767.0f ? -32767.0f : v);
+        // fmaxf/fminf take the number when the other operand is NaN, so no NaN reaches the conversion.
+        float v = fminf(fmaxf(f[k] * requant[k], -HERDJPEG_AC_MAX), HERDJPEG_AC_MAX);
         coef[k] = (JCOEF)(int)(v + copysignf(0.5f, v));
     }
+    coef[0] = herdjpeg_quantize_dc(f[0] * requant[0]);
 }
 
 // Uniform overlay: the affine blend commutes with the DCT, so scale AC and move DC (DC = 8 x mean).
@@ -514,10 +587,10 @@ HERDJPEG_CLONES static void herdjpeg_blend_uniform(JCOEF *restrict coef, float o
     float keep = 1.0f - a;
     float dc = (8.0f * ov) * dc_step + keep * (float)coef[0];
     for (int k = 0; k < 64; k++) {
-        float v = keep * (float)coef[k];
+        float v = fminf(fmaxf(keep * (float)coef[k], -HERDJPEG_AC_MAX), HERDJPEG_AC_MAX);
         coef[k] = (JCOEF)(int)(v + copysignf(0.5f, v));
     }
-    coef[0] = herdjpeg_quantize(dc);
+    coef[0] = herdjpeg_quantize_dc(dc);
 }
 
 static int herdjpeg_tiles_dirty(const uint8_t *mask, int tiles_x, int tiles_y, int x0, int y0, int w, int h) {
@@ -540,6 +613,10 @@ int herdjpeg_transcoder_apply_overlay(herdjpeg_transcoder *t, const uint8_t *lay
         return t->err.code;
     }
     int width = (int)t->src.image_width, height = (int)t->src.image_height;
+    if (layer == NULL || tile_mask == NULL || stride < (size_t)width * 4) {
+        herdjpeg_set_message(&t->err, HERDJPEG_ERR_USAGE, "overlay layer missing or narrower than the image");
+        return t->err.code;
+    }
     if (tiles_x != (width + 7) / 8 || tiles_y != (height + 7) / 8) {
         herdjpeg_set_message(&t->err, HERDJPEG_ERR_USAGE, "overlay tile grid does not match the image");
         return t->err.code;
@@ -642,6 +719,7 @@ int herdjpeg_transcoder_write(herdjpeg_transcoder *t, int optimize_coding) {
         return t->err.code;
     }
     jpeg_copy_critical_parameters(&t->src, &t->dst);
+    herdjpeg_huffman_reset(&t->dst, &t->huffman);
     t->dst.optimize_coding = optimize_coding ? TRUE : FALSE;
     jpeg_write_coefficients(&t->dst, t->coefficients);
     jpeg_finish_compress(&t->dst);

@@ -38,6 +38,9 @@ public enum SampleFrames {
     /// Hostile files; each name starts with the expected error code, then `--`.
     public static var malformedNames: [String] { files(in: "malformed") }
 
+    /// JPEGs other decoders open that once broke the coefficient path; each must compose (pixel path).
+    public static var hostileNames: [String] { files(in: "hostile") }
+
     /// Codec variants (JPEG flavours, PNG bit depths and colour types).
     public static var variantNames: [String] { files(in: "variants") }
 }

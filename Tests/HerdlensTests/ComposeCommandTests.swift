@@ -4,7 +4,7 @@ import HerdTesting
 import Testing
 
 /// `herdlens compose` end to end: the real binary, real files, documented exit codes.
-@Suite("herdlens compose")
+@Suite("herdlens compose", .timeLimit(.minutes(5)))
 struct ComposeCommandTests {
     struct Run {
         var status: Int32
@@ -29,9 +29,15 @@ struct ComposeCommandTests {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        // A compose that hangs is killed: the reads below then end, and the test fails on the status.
+        let deadline = DispatchWorkItem { [process] in if process.isRunning { process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(60), execute: deadline)
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        deadline.cancel()
+        // A signal (the crash this suite exists for) is never an exit code.
+        #expect(process.terminationReason == .exit, "herdlens \(arguments.joined(separator: " ")) died of signal \(process.terminationStatus)")
         return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 
@@ -91,6 +97,31 @@ struct ComposeCommandTests {
         // The pixel limit is configurable: a 720p frame is over a 0.5 MP limit.
         let limited = try herdlens(["compose", "--max-megapixels", "0.5", "--output", dir.appendingPathComponent("l.jpg").path, frame])
         #expect(limited.status == 3 && limited.stderr.contains("tooLarge"))
+    }
+
+    /// Every refused input ends the process with exit 3 and its code, never a signal; the hostile inputs
+    /// that crashed the coefficient path (issue 7) are composed.
+    @Test("refused inputs exit 3 with their code, never a signal", arguments: SampleFrames.malformedNames)
+    func refusedInput(name: String) throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let expected = String(name.split(separator: "-", maxSplits: 1)[0])
+        let run = try herdlens(["compose", "--output", dir.appendingPathComponent("out.jpg").path, SampleFrames.url("malformed", name).path])
+        #expect(run.status == 3, "\(name): \(run.stderr)")
+        #expect(run.stderr.contains(name) && run.stderr.contains(expected), "\(name): \(run.stderr)")
+    }
+
+    @Test("hostile inputs compose", arguments: SampleFrames.hostileNames)
+    func hostileInput(name: String) throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let output = dir.appendingPathComponent("out.jpg")
+        let run = try herdlens(["compose", "-v", "--annotations", SampleFrames.url("frames", "pen-day-720p.annotations.json").path,
+                                "--output", output.path, SampleFrames.url("hostile", name).path])
+        #expect(run.status == 0, "\(name): \(run.stderr)")
+        #expect(run.stdout.contains("path=pixels"))
+        let image = try ImageDecoder().decode([UInt8](Data(contentsOf: output)))
+        #expect(image.width == 320 && image.height == 180)
     }
 
     @Test("bad annotations exit 4")
