@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# libFuzzer over the C shims (CHerdJPEG, CHerdPNG, CHerdFreeType), built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (clang from the Swift toolchain; see Fuzz/README.md).
+#
+#   scripts/fuzz.sh TARGET SECONDS [libFuzzer flags...]   # fuzz one harness; findings land in .build-fuzz/findings/TARGET
+#   scripts/fuzz.sh --regress [SECONDS]                   # every harness over its seeds and regressions, then SECONDS (default 10) of fuzzing (CI)
+#   scripts/fuzz.sh --list
+#
+# Seeds come from SampleFrames (variants, malformed, hostile), prefixed with the control bytes each
+# harness expects; the growing corpus lives in .build-fuzz/corpus/TARGET. A finding is fixed, then its
+# input is kept in Fuzz/regressions/TARGET/ so every later run replays it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+targets=(jpeg_header jpeg_decode jpeg_transcode jpeg_encode png_decode freetype_text)
+out=.build-fuzz
+cc=${CC:-clang}
+command -v "$cc" >/dev/null || { echo "clang not found (it ships with the Swift toolchain)" >&2; exit 1; }
+# Sanitizer findings stop the run; with ASan, float-cast and the rest of UBSan abort instead of printing.
+flags=(-g -O2 -fuse-ld=lld -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -IFuzz)
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+sources_for() {
+  case "$1" in
+    jpeg_*) echo "Sources/CHerdJPEG/shim.c Sources/CHerdJPEG/transcode.c -ISources/CHerdJPEG/include -ISources/CHerdJPEG $(pkg-config --cflags --libs libjpeg)" ;;
+    png_*) echo "Sources/CHerdPNG/shim.c -ISources/CHerdPNG/include $(pkg-config --cflags --libs libpng)" ;;
+    freetype_*) echo "Sources/CHerdFreeType/shim.c -ISources/CHerdFreeType/include $(pkg-config --cflags --libs freetype2)" ;;
+  esac
+}
+
+build() { # target
+  local t=$1 bin=$out/bin/$1
+  mkdir -p "$out/bin"
+  # shellcheck disable=SC2046
+  if [[ ! -x $bin || -n $(find Fuzz/"$t".c Fuzz/fuzz_common.h Sources/CHerd* -newer "$bin" -print -quit) ]]; then
+    echo "building $t" >&2
+    $cc "${flags[@]}" "Fuzz/$t.c" $(sources_for "$t") -lm -o "$bin"
+  fi
+}
+
+# Control bytes before the image: what each harness reads first (see its header comment).
+prefix_for() {
+  case "$1" in
+    jpeg_decode|png_decode) printf '\x01' ;;
+    jpeg_transcode) printf '\x01\x60\x00\x2a\x17\x05\x63\x09' ;;
+    *) ;;
+  esac
+}
+
+seed() { # target
+  local t=$1 dir=$out/corpus/$1 files=()
+  mkdir -p "$dir"
+  [[ -n $(ls -A "$dir") ]] && return 0
+  case "$t" in
+    jpeg_header|jpeg_decode|jpeg_transcode)
+      files=(Fuzz/seeds/jpeg/* SampleFrames/variants/*.jpg SampleFrames/malformed/*jpeg* SampleFrames/hostile/*.jpg) ;;
+    png_decode) files=(Fuzz/seeds/png/* SampleFrames/variants/*.png SampleFrames/malformed/*png*) ;;
+    jpeg_encode) printf '\x3f\x00\x2f\x00\x01\x55\x02\x00\x10\x80\xf0\x33' > "$dir/small-rgb" ;;
+    freetype_text)
+      printf '\x20Consignment HK-2026-11-20-0042 \xe7\xb2\xa4B\xc2\xb712345' > "$dir/plate"
+      printf '\xff\xed\xa0\x80\xf4\x90\x80\x80\x00\x1b[31m\xef\xbb\xbf' > "$dir/invalid" ;;
+  esac
+  for f in "${files[@]}"; do
+    { prefix_for "$t"; cat "$f"; } > "$dir/$(basename "$f")"
+  done
+}
+
+run() { # target seconds [flags]
+  local t=$1 secs=$2; shift 2
+  build "$t"
+  seed "$t"
+  mkdir -p "$out/findings/$t" "Fuzz/regressions/$t"
+  # Inputs up to 8 KB keep each run well under a millisecond; the larger seeds still run in full first.
+  "$out/bin/$t" -max_total_time="$secs" -print_final_stats=1 -rss_limit_mb=2048 -timeout=10 -max_len=8192 \
+    -artifact_prefix="$out/findings/$t/" "$@" "$out/corpus/$t" "Fuzz/regressions/$t"
+}
+
+case "${1:-}" in
+  --list) printf '%s\n' "${targets[@]}" ;;
+  --regress)
+    secs=${2:-10}
+    for t in "${targets[@]}"; do
+      build "$t"
+      seed "$t"
+      mkdir -p "Fuzz/regressions/$t"
+      # Replays every seed and regression input (a crash fails the run), then fuzzes briefly.
+      echo "== $t: seeds and $(ls "Fuzz/regressions/$t" | wc -l) regression inputs, then ${secs}s" >&2
+      log=$out/findings/$t.log
+      mkdir -p "$out/findings"
+      if ! "$out/bin/$t" -runs=0 "$out/corpus/$t" "Fuzz/regressions/$t" > "$log" 2>&1 || ! run "$t" "$secs" -close_fd_mask=1 >> "$log" 2>&1; then
+        tail -n 40 "$log" >&2
+        echo "$t: finding (input in $out/findings/$t/)" >&2
+        exit 1
+      fi
+      grep -E '^stat::number_of_executed_units|^#[0-9]+ +DONE' "$log" | tail -n 2
+    done
+    echo "fuzz regressions: ${#targets[@]} harnesses clean" ;;
+  ""|-h|--help) sed -n '2,12p' "$0"; exit 64 ;;
+  *)
+    [[ $# -ge 2 ]] || { echo "usage: scripts/fuzz.sh TARGET SECONDS" >&2; exit 64; }
+    [[ " ${targets[*]} " == *" $1 "* ]] || { echo "unknown target $1 (scripts/fuzz.sh --list)" >&2; exit 64; }
+    run "$@" ;;
+esac
