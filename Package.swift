@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "herdlens", targets: ["herdlens"]),
+        .executable(name: "herdlens-codec-worker", targets: ["herdlens-codec-worker"]),
         .library(name: "HerdImaging", targets: ["HerdImaging"]),
         .library(name: "HerdCodecs", targets: ["HerdCodecs"]),
         .library(name: "HerdText", targets: ["HerdText"]),
@@ -39,6 +40,8 @@ let package = Package(
         .target(name: "CHerdJPEG", dependencies: ["CJPEGLib"], cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "CHerdPNG", dependencies: ["CPNGLib"]),
         .target(name: "CHerdFreeType", dependencies: ["CFreeTypeLib"]),
+        // Spawning and confining codec workers (posix_spawn, rlimits, Landlock, seccomp).
+        .target(name: "CHerdWorker"),
 
         .target(name: "HerdImaging"),
         .target(name: "HerdCodecs", dependencies: ["HerdImaging", "CHerdJPEG", "CHerdPNG"]),
@@ -55,6 +58,17 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+
+        // Codec workers: untrusted images are parsed, composed and encoded in confined child processes,
+        // so a codec fault costs one frame. The pool (server side) and the worker loop share the wire format.
+        .target(
+            name: "HerdWorker",
+            dependencies: [
+                "CHerdWorker", "HerdCodecs", "HerdOverlay", "HerdProtocol",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "herdlens-codec-worker", dependencies: ["HerdWorker"]),
 
         // Live path: per-stream pipelines (decode, annotate, compose, encode once) and per-viewer mailboxes.
         .target(
@@ -119,6 +133,13 @@ let package = Package(
         .testTarget(
             name: "HerdPipelineTests",
             dependencies: ["HerdPipeline", "HerdTesting", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "HerdWorkerTests",
+            dependencies: [
+                "HerdWorker", "HerdTesting", "HerdCodecs", "HerdOverlay", "HerdProtocol", "HerdImaging",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "HerdServerTests",

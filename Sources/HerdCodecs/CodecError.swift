@@ -40,6 +40,13 @@ public struct CodecError: Error, Equatable, CustomStringConvertible {
     /// The caller asked for something impossible (bad quality, scale or sizes).
     public static func invalidArgument(_ message: String) -> Self { .init(.invalidArgument, message) }
 
+    /// The error a `code` names (as another process reported it), or nil for a code that is not a
+    /// codec error's.
+    public init?(code: String, message: String) {
+        guard let value = Internal(rawValue: code) else { return nil }
+        self.init(value, message)
+    }
+
     /// Stable machine-readable code, e.g. `truncated`.
     public var code: String { value.rawValue }
 

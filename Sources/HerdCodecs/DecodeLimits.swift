@@ -27,7 +27,8 @@ public struct DecodeLimits: Sendable, Hashable {
         }
     }
 
-    func check(byteCount: Int) throws(CodecError) {
+    /// Throws `empty` for no bytes, `tooLarge` past `maxBytes`.
+    public func check(byteCount: Int) throws(CodecError) {
         if byteCount == 0 { throw .empty() }
         guard byteCount <= maxBytes else { throw .tooLarge("\(byteCount) bytes exceeds the \(maxBytes)-byte limit") }
     }

@@ -1,0 +1,46 @@
+import HerdCodecs
+
+/// An image a worker has parsed and keeps for `render`: its header facts, and the bytes as received
+/// (the server's copy stays the evidence; the worker's copy is what it renders).
+public struct WorkerImage: Sendable {
+    let slot: Int
+    let generation: UInt64
+    let handle: UInt64
+    /// The bytes as received (also what a fault report carries).
+    public let bytes: [UInt8]
+    public let format: ImageFormat
+    /// Stored size.
+    public let width: Int
+    public let height: Int
+    /// Size once EXIF orientation is applied: what viewers see and annotations are drawn in.
+    public let displayWidth: Int
+    public let displayHeight: Int
+}
+
+/// What `render` returns: the annotated frame, its stage times, and the variants asked for.
+public struct RenderedFrame: Sendable {
+    public struct Report: Sendable {
+        /// `coefficients` or `pixels`.
+        public var path: String
+        public var width: Int
+        public var height: Int
+        public var decode: Duration = .zero
+        public var draw: Duration = .zero
+        public var text: Duration = .zero
+        public var composite: Duration = .zero
+        public var encode: Duration = .zero
+
+        public var compose: Duration { draw + text + composite }
+    }
+
+    public struct Variant: Sendable {
+        public var spec: VariantSpec
+        public var bytes: [UInt8]
+        public var width: Int
+        public var height: Int
+    }
+
+    public var annotated: [UInt8]
+    public var report: Report
+    public var variants: [Variant]
+}

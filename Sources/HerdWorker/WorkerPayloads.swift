@@ -1,0 +1,71 @@
+import HerdProtocol
+
+// The JSON part of each `WorkerMessage`, by operation. Internal: only the pool and the worker loop
+// speak this; it changes with both in one build.
+
+struct WorkerHello: Codable, Sendable {
+    var pid: Int32
+    var confinement: WorkerConfinement
+}
+
+struct OpenRequest: Codable, Sendable {
+    /// The handle the server chose; the image is blob 0.
+    var handle: UInt64
+    var maxPixels: Int
+    var maxDimension: Int
+}
+
+struct OpenReply: Codable, Sendable {
+    var format: String
+    var width: Int
+    var height: Int
+    var displayWidth: Int
+    var displayHeight: Int
+}
+
+struct RenderRequest: Codable, Sendable {
+    var handle: UInt64
+    var annotations: AnnotationSet?
+    var variants: [VariantSpec]
+    /// Forget the image once rendered.
+    var release: Bool
+}
+
+struct RenderReply: Codable, Sendable {
+    struct Variant: Codable, Sendable {
+        var spec: VariantSpec
+        var width: Int
+        var height: Int
+    }
+
+    var path: String
+    var width: Int
+    var height: Int
+    /// Stage times in nanoseconds: decode, draw, text, composite, encode.
+    var stageNanoseconds: [Int64]
+    /// Blob 0 is the annotated frame, blob i + 1 the variant i.
+    var variants: [Variant]
+}
+
+struct ScaleRequest: Codable, Sendable {
+    var maxWidth: Int
+    var quality: Int
+}
+
+struct ScaleReply: Codable, Sendable {
+    var width: Int
+    var height: Int
+}
+
+struct ReleaseRequest: Codable, Sendable {
+    var handle: UInt64
+}
+
+struct ProbeRequest: Codable, Sendable {
+    var readablePath: String
+}
+
+struct FailureReply: Codable, Sendable {
+    var code: String
+    var message: String
+}
