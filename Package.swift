@@ -70,11 +70,12 @@ let package = Package(
         ),
         .executableTarget(name: "herdlens-codec-worker", dependencies: ["HerdWorker"]),
 
-        // Live path: per-stream pipelines (decode, annotate, compose, encode once) and per-viewer mailboxes.
+        // Live path: per-stream pipelines (annotate; header read, compose and encode once in a codec
+        // worker) and per-viewer mailboxes.
         .target(
             name: "HerdPipeline",
             dependencies: [
-                "HerdOverlay", "HerdCodecs", "HerdProtocol",
+                "HerdWorker", "HerdCodecs", "HerdProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -85,7 +86,8 @@ let package = Package(
         .target(
             name: "HerdServer",
             dependencies: [
-                "HerdPipeline", "HerdIdentity", "HerdProtocol", "HerdCodecs",
+                "HerdPipeline", "HerdIdentity", "HerdProtocol", "HerdCodecs", "HerdWorker",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -132,7 +134,7 @@ let package = Package(
         .testTarget(name: "HerdIdentityTests", dependencies: ["HerdIdentity", "HerdTesting"]),
         .testTarget(
             name: "HerdPipelineTests",
-            dependencies: ["HerdPipeline", "HerdTesting", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]
+            dependencies: ["HerdPipeline", "HerdWorker", "HerdTesting", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "HerdWorkerTests",
@@ -144,7 +146,7 @@ let package = Package(
         .testTarget(
             name: "HerdServerTests",
             dependencies: [
-                "HerdServer", "HerdTesting", "HerdIdentity", "HerdProtocol", "HerdDevice", "HerdCodecs", "HerdImaging",
+                "HerdServer", "HerdTesting", "HerdIdentity", "HerdProtocol", "HerdDevice", "HerdCodecs", "HerdImaging", "HerdWorker",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
             ]

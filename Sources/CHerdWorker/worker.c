@@ -173,8 +173,8 @@ static int herdworker_seccomp(void) { return 0; }
 
 int herdworker_confine(int64_t memory_bytes, int max_files, pid_t expected_parent, herdworker_confinement *report) {
     memset(report, 0, sizeof *report);
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0) report->parent_death = 1;
-    // The parent may have died before the line above: then nobody would ever read our answers.
+    // No PR_SET_PDEATHSIG: it fires when the *thread* that spawned us ends, and the server spawns from
+    // pool threads that come and go. A worker ends instead when its stdin closes (the server is gone).
     if (expected_parent > 0 && getppid() != expected_parent) return ESRCH;
     struct rlimit none = {0, 0};
     setrlimit(RLIMIT_CORE, &none);

@@ -3,6 +3,7 @@ import HTTPTypes
 import HerdIdentity
 import HerdPipeline
 import HerdProtocol
+import HerdWorker
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
@@ -28,12 +29,29 @@ public func buildApplication(
     let tokens = try TokenStore(dataDirectory: configuration.dataDirectory)
     let hub = LiveHub()
     let metrics = ServerMetrics()
-    let registry = StreamRegistry(
-        hub: hub, limits: configuration.decodeLimits, maxStreams: configuration.maxStreams, metrics: metrics, logger: logger)
+    let forensics = FaultForensics(
+        dataDirectory: configuration.dataDirectory, maxFiles: configuration.forensicsMaxFiles, maxBytes: configuration.forensicsMaxBytes,
+        logger: logger)
+    let codecs = CodecWorkerPool(
+        configuration: configuration.codecWorkerConfiguration, logger: logger,
+        onFault: { fault in
+            metrics.workerFault(fault.error)
+            forensics.keep(fault)
+        },
+        onEvent: { event in
+            switch event {
+            case .started: metrics.workerStarted()
+            case .busy: metrics.workerBusy()
+            }
+        })
+    let registry = StreamRegistry(hub: hub, codecs: codecs, maxStreams: configuration.maxStreams, metrics: metrics, logger: logger)
+    let quarantine = FaultQuarantine(
+        threshold: configuration.quarantineAfterFaults, window: .milliseconds(Int(configuration.quarantineWindowSeconds * 1000)),
+        duration: .milliseconds(Int(configuration.quarantineSeconds * 1000)))
     let slowDropsSeen = Mutex(0)
     shutdown.onTrigger { hub.closeAll() }
     let httpRate = TokenRateLimiter(rate: configuration.framesPerSecondPerDevice, burst: configuration.frameBurst)
-    let processor = IngestProcessor(registry: registry, maxImageBytes: configuration.maxImageBytes)
+    let processor = IngestProcessor(registry: registry, maxImageBytes: configuration.maxImageBytes, quarantine: quarantine, logger: logger)
     let sockets = SocketLimiter(maxPerToken: configuration.maxSocketsPerToken)
     let watch = TokenWatch(
         tokens: tokens, interval: .milliseconds(Int(configuration.tokenCheckSeconds * 1000)), logger: logger)
@@ -229,7 +247,7 @@ public func buildApplication(
             webSocketRouter: router,
             configuration: .init(ws: .init(maxFrameSize: configuration.maxImageBytes + configuration.maxHeaderBytes + 4))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "HerdLens"),
-        services: [watch],
+        services: [watch, CodecWorkerService(pool: codecs)],
         onServerRunning: { channel in
             await onRunning(configuration.host, channel.localAddress?.port ?? configuration.port)
         },

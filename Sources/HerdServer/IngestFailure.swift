@@ -1,6 +1,7 @@
 import HerdCodecs
 import HerdIdentity
 import HerdProtocol
+import HerdWorker
 
 /// Why a device message was refused: a stable code for the WebSocket error reply, and the HTTP status
 /// the same failure gets on the HTTP ingest route.
@@ -30,6 +31,12 @@ struct IngestFailure: Error {
         default: 400
         }
         self.init(code: error.code, message: error.message, status: status, stream: stream, seq: seq)
+    }
+
+    /// A worker that crashed or hung on the frame: 422 (this image cannot be processed); no worker to
+    /// take it: 503 (try again).
+    init(_ error: CodecWorkerError, stream: String?, seq: UInt64?) {
+        self.init(code: error.code, message: error.message, status: error.isFault ? 422 : 503, stream: stream, seq: seq)
     }
 
     init(_ error: IdentityError, stream: String?, seq: UInt64?) {

@@ -2,6 +2,8 @@ import HerdCodecs
 import HerdIdentity
 import HerdPipeline
 import HerdProtocol
+import HerdWorker
+import Logging
 
 /// The checks and hand-off every device message goes through, whichever route it came by: decode and
 /// validate the header, check the token may publish to the stream, bound the image, run the stream's
@@ -9,6 +11,9 @@ import HerdProtocol
 struct IngestProcessor: Sendable {
     let registry: StreamRegistry
     let maxImageBytes: Int
+    /// Tokens whose frames keep crashing or hanging codec workers.
+    let quarantine: FaultQuarantine
+    let logger: Logger
 
     /// A frame: JSON header plus image. Returns the ack to send.
     func frame(header json: some Collection<UInt8>, image: [UInt8], identity: Identity) async throws(IngestFailure) -> AckMessage {
@@ -51,11 +56,28 @@ struct IngestProcessor: Sendable {
         } catch {
             throw IngestFailure(error, stream: stream, seq: header.seq)
         }
+        if let until = quarantine.refusedUntil(identity.id) {
+            registry.metrics.dropped("quarantined")
+            let seconds = Int((until - .now).components.seconds) + 1
+            throw IngestFailure(
+                code: "quarantined", message: "this token's frames crashed or hung the codec workers repeatedly; refused for \(seconds) s",
+                status: 429, stream: stream, seq: header.seq)
+        }
         let pipeline = try pipeline(for: header.stream, seq: header.seq)
         let outcome: IngestOutcome
         do {
             outcome = try await pipeline.ingest(header, image: image, receivedAt: .now(), receivedInstant: received)
         } catch let error as CodecError {
+            throw IngestFailure(error, stream: stream, seq: header.seq)
+        } catch let error as CodecWorkerError {
+            if error.isFault {
+                registry.metrics.dropped("worker_fault")
+                if quarantine.recordFault(identity.id) {
+                    logger.warning("device token quarantined: its frames keep crashing codec workers", metadata: [
+                        "herd.token": "\(identity.id)", "herd.stream": "\(stream)", "herd.frame.seq": "\(header.seq)",
+                    ])
+                }
+            }
             throw IngestFailure(error, stream: stream, seq: header.seq)
         } catch {
             throw IngestFailure(code: "internal", message: "\(error)", status: 500, stream: stream, seq: header.seq)

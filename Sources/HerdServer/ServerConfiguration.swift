@@ -1,4 +1,6 @@
+import Foundation
 import HerdCodecs
+import HerdWorker
 
 /// Everything `herdlens serve` can set; defaults are the documented limits.
 public struct ServerConfiguration: Sendable, Codable {
@@ -24,6 +26,22 @@ public struct ServerConfiguration: Sendable, Codable {
     public var viewerWriteTimeoutSeconds = 10.0
     /// How often the server looks for revoked or expired tokens that still hold sockets or sessions.
     public var tokenCheckSeconds = 2.0
+    /// Codec worker processes that parse, compose and encode device images (one per core, 2 to 8).
+    public var codecWorkers = min(8, max(2, ProcessInfo.processInfo.activeProcessorCount))
+    /// A codec worker that takes longer than this on one image is killed and the frame refused.
+    public var codecWorkerDeadlineSeconds = 5.0
+    /// Address-space limit of each codec worker.
+    public var codecWorkerMemoryMB = 2048
+    /// The `herdlens-codec-worker` executable; by default the one beside `herdlens`.
+    public var codecWorkerExecutable: String?
+    /// A device token whose frames crash or hang codec workers this many times within
+    /// `quarantineWindowSeconds` has its frames refused (`quarantined`) for `quarantineSeconds`.
+    public var quarantineAfterFaults = 3
+    public var quarantineWindowSeconds = 600.0
+    public var quarantineSeconds = 300.0
+    /// Inputs that crashed or hung a worker, kept in `<dataDirectory>/forensics` (oldest removed first).
+    public var forensicsMaxFiles = 64
+    public var forensicsMaxBytes = 256 * 1024 * 1024
 
     public init() {}
 
@@ -44,9 +62,25 @@ public struct ServerConfiguration: Sendable, Codable {
         maxStreams = try c.decodeIfPresent(Int.self, forKey: .maxStreams) ?? maxStreams
         viewerWriteTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .viewerWriteTimeoutSeconds) ?? viewerWriteTimeoutSeconds
         tokenCheckSeconds = try c.decodeIfPresent(Double.self, forKey: .tokenCheckSeconds) ?? tokenCheckSeconds
+        codecWorkers = try c.decodeIfPresent(Int.self, forKey: .codecWorkers) ?? codecWorkers
+        codecWorkerDeadlineSeconds = try c.decodeIfPresent(Double.self, forKey: .codecWorkerDeadlineSeconds) ?? codecWorkerDeadlineSeconds
+        codecWorkerMemoryMB = try c.decodeIfPresent(Int.self, forKey: .codecWorkerMemoryMB) ?? codecWorkerMemoryMB
+        codecWorkerExecutable = try c.decodeIfPresent(String.self, forKey: .codecWorkerExecutable) ?? codecWorkerExecutable
+        quarantineAfterFaults = try c.decodeIfPresent(Int.self, forKey: .quarantineAfterFaults) ?? quarantineAfterFaults
+        quarantineWindowSeconds = try c.decodeIfPresent(Double.self, forKey: .quarantineWindowSeconds) ?? quarantineWindowSeconds
+        quarantineSeconds = try c.decodeIfPresent(Double.self, forKey: .quarantineSeconds) ?? quarantineSeconds
+        forensicsMaxFiles = try c.decodeIfPresent(Int.self, forKey: .forensicsMaxFiles) ?? forensicsMaxFiles
+        forensicsMaxBytes = try c.decodeIfPresent(Int.self, forKey: .forensicsMaxBytes) ?? forensicsMaxBytes
     }
 
     var decodeLimits: DecodeLimits {
         DecodeLimits(maxPixels: maxImagePixels, maxDimension: 65_500, maxBytes: maxImageBytes)
+    }
+
+    var codecWorkerConfiguration: CodecWorkerPool.Configuration {
+        CodecWorkerPool.Configuration(
+            executable: codecWorkerExecutable ?? CodecWorkerPool.Configuration.defaultExecutable(), workers: codecWorkers,
+            deadline: .milliseconds(Int(codecWorkerDeadlineSeconds * 1000)), memoryLimitMB: codecWorkerMemoryMB,
+            limits: decodeLimits)
     }
 }

@@ -1,5 +1,5 @@
-import HerdOverlay
 import HerdProtocol
+import HerdWorker
 import Prometheus
 import Synchronization
 
@@ -52,13 +52,32 @@ final class ServerMetrics: Sendable {
         }
     }
 
-    /// Frames not delivered, by reason: `duplicate`, `rejected` (bad image or header), `rate_limited`, `slow_viewer`.
+    /// Frames not delivered, by reason: `duplicate`, `rejected` (bad image or header), `rate_limited`,
+    /// `slow_viewer`, `worker_fault` (a codec worker crashed or hung on it), `quarantined`.
     func dropped(_ reason: String, count: Int = 1) {
         registry.makeCounter(descriptor: Self.name("frames_dropped", "total", "Frames dropped, by reason"), labels: [("reason", reason)])
             .increment(by: Int64(count))
     }
 
-    func record(_ report: ComposeReport) {
+    /// A codec worker crashed (`crash`) or overran its deadline (`timeout`) on a request.
+    func workerFault(_ error: CodecWorkerError) {
+        registry.makeCounter(
+            descriptor: Self.name("codec_worker_faults", "total", "Codec worker crashes and deadline overruns, by kind"),
+            labels: [("kind", error == .timedOut() ? "timeout" : "crash")]
+        ).increment()
+    }
+
+    /// A codec worker process started (the first ones, and every replacement).
+    func workerStarted() {
+        registry.makeCounter(descriptor: Self.name("codec_worker_starts", "total", "Codec worker processes started")).increment()
+    }
+
+    /// A request refused because every codec worker was busy past its queue bound.
+    func workerBusy() {
+        registry.makeCounter(descriptor: Self.name("codec_worker_busy", "total", "Requests refused: every codec worker busy")).increment()
+    }
+
+    func record(_ report: RenderedFrame.Report) {
         decode.record(report.decode)
         compose.record(report.compose)
         encode.record(report.encode)

@@ -1,6 +1,6 @@
-import HerdCodecs
 import HerdPipeline
 import HerdProtocol
+import HerdWorker
 import Logging
 import Synchronization
 
@@ -8,15 +8,15 @@ import Synchronization
 final class StreamRegistry: Sendable {
     private let pipelines = Mutex<[StreamID: StreamPipeline]>([:])
     let hub: LiveHub
-    private let limits: DecodeLimits
+    let codecs: CodecWorkerPool
     private let maxStreams: Int
     private let logger: Logger
     let metrics: ServerMetrics
 
-    init(hub: LiveHub, limits: DecodeLimits, maxStreams: Int, metrics: ServerMetrics, logger: Logger) {
+    init(hub: LiveHub, codecs: CodecWorkerPool, maxStreams: Int, metrics: ServerMetrics, logger: Logger) {
         self.metrics = metrics
         self.hub = hub
-        self.limits = limits
+        self.codecs = codecs
         self.maxStreams = maxStreams
         self.logger = logger
     }
@@ -28,7 +28,7 @@ final class StreamRegistry: Sendable {
                 throw IngestFailure(code: "tooManyStreams", message: "the server already runs \(maxStreams) streams", status: 503, stream: stream.rawValue)
             }
             let metrics = self.metrics
-            let created = try StreamPipeline(stream: stream, hub: hub, limits: limits, logger: logger) { metrics.record($0) }
+            let created = StreamPipeline(stream: stream, hub: hub, codecs: codecs, logger: logger) { metrics.record($0) }
             pipelines[stream] = created
             return created
         }

@@ -81,7 +81,7 @@ struct ViewerSession {
                         try await writes.timing { try await outbound.write(.text(text)) }
                     case .frame(let live):
                         let (overlay, width) = options.value.withLock { ($0.overlay, $0.maxWidth) }
-                        let message = live.message(overlay: overlay, maxWidth: width)
+                        let message = await live.message(overlay: overlay, maxWidth: width)
                         try await writes.timing { try await outbound.write(.binary(message)) }
                         let counter = framesOut[live.stream] ?? metrics.framesOut(live.stream)
                         framesOut[live.stream] = counter

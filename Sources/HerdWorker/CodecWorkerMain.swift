@@ -39,7 +39,7 @@ public enum CodecWorkerMain {
             return 70
         }
         let confinement = WorkerConfinement(
-            noNewPrivileges: report.no_new_privs != 0, diesWithServer: report.parent_death != 0,
+            noNewPrivileges: report.no_new_privs != 0,
             landlockABI: Int(report.landlock_abi), seccomp: report.seccomp != 0, memoryLimitBytes: report.memory_limit,
             maxOpenFiles: Int(report.max_files))
         do throws(WorkerIOError) {

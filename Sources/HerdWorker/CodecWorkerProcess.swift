@@ -65,7 +65,7 @@ final class CodecWorkerProcess {
             let failed = CodecWorkerProcess(
                 pid: pid, toChild: toChild, fromChild: fromChild, directory: directory,
                 hello: WorkerHello(pid: pid, confinement: WorkerConfinement(
-                    noNewPrivileges: false, diesWithServer: false, landlockABI: 0, seccomp: false, memoryLimitBytes: 0, maxOpenFiles: 0)))
+                    noNewPrivileges: false, landlockABI: 0, seccomp: false, memoryLimitBytes: 0, maxOpenFiles: 0)))
             let ending = failed.end()
             throw .unavailable("codec worker did not start (\(error); \(ending))")
         }

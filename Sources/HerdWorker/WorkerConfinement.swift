@@ -2,8 +2,6 @@
 public struct WorkerConfinement: Codable, Sendable, Hashable {
     /// `PR_SET_NO_NEW_PRIVS`: no setuid or file-capability gain, a precondition of seccomp.
     public var noNewPrivileges: Bool
-    /// The worker is killed with SIGKILL when the server dies.
-    public var diesWithServer: Bool
     /// Landlock ABI version whose every filesystem right is withheld (0: the kernel has no Landlock).
     public var landlockABI: Int
     /// A seccomp filter refuses sockets, exec, fork, ptrace, opening and changing files.
@@ -14,10 +12,9 @@ public struct WorkerConfinement: Codable, Sendable, Hashable {
     public var maxOpenFiles: Int
 
     public init(
-        noNewPrivileges: Bool, diesWithServer: Bool, landlockABI: Int, seccomp: Bool, memoryLimitBytes: Int64, maxOpenFiles: Int
+        noNewPrivileges: Bool, landlockABI: Int, seccomp: Bool, memoryLimitBytes: Int64, maxOpenFiles: Int
     ) {
         self.noNewPrivileges = noNewPrivileges
-        self.diesWithServer = diesWithServer
         self.landlockABI = landlockABI
         self.seccomp = seccomp
         self.memoryLimitBytes = memoryLimitBytes
@@ -28,7 +25,7 @@ public struct WorkerConfinement: Codable, Sendable, Hashable {
     public var summary: String {
         let landlock = landlockABI > 0 ? "landlock abi \(landlockABI)" : "landlock unavailable"
         let memory = memoryLimitBytes > 0 ? "\(memoryLimitBytes / (1024 * 1024)) MiB" : "unlimited"
-        return "no_new_privs=\(noNewPrivileges) pdeathsig=\(diesWithServer) \(landlock) seccomp=\(seccomp) memory=\(memory) files=\(maxOpenFiles)"
+        return "no_new_privs=\(noNewPrivileges) \(landlock) seccomp=\(seccomp) memory=\(memory) files=\(maxOpenFiles)"
     }
 }
 

@@ -3,13 +3,17 @@ import HerdCodecs
 import HerdPipeline
 import HerdProtocol
 import HerdTesting
+import HerdWorker
 import NIOCore
 import Logging
 import Testing
 
-@Suite("Stream pipeline")
+@Suite("Stream pipeline", .timeLimit(.minutes(2)))
 struct StreamPipelineTests {
     let stream = StreamID("farm-jx-017.cam-1")!
+    /// Real codec worker processes (the built herdlens-codec-worker), ended when the test struct goes.
+    let codecs = CodecWorkerPool(
+        configuration: .init(executable: CodecWorkerPool.Configuration.defaultExecutable(), workers: 2), logger: Logger(label: "test"))
 
     func header(_ seq: UInt64, seal: Sensors.Seal.State = .locked, stream: StreamID? = nil) throws -> DeviceFrameHeader {
         DeviceFrameHeader(
@@ -35,7 +39,7 @@ struct StreamPipelineTests {
         let hub = LiveHub()
         let mailbox = ViewerMailbox()
         hub.subscribe(mailbox, to: [stream])
-        let pipeline = try StreamPipeline(stream: stream, hub: hub, limits: .default, logger: Logger(label: "test"))
+        let pipeline = StreamPipeline(stream: stream, hub: hub, codecs: codecs, logger: Logger(label: "test"))
         let image = try SampleFrames.bytes("frames", "pen-day-720p.jpg")
         let received = Timestamp.now()
         #expect(try await pipeline.ingest(try header(1), image: image, receivedAt: received) == .accepted)
@@ -67,11 +71,11 @@ struct StreamPipelineTests {
         // The other stream's pipeline stops inside its first frame (in the observer, which runs on the
         // pipeline's actor) until the test lets it go.
         let entered = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
-        let stuck = try StreamPipeline(stream: other, hub: hub, limits: .default, logger: Logger(label: "test")) { _ in
+        let stuck = StreamPipeline(stream: other, hub: hub, codecs: codecs, logger: Logger(label: "test")) { _ in
             entered.signal()
             release.wait()
         }
-        let pipeline = try StreamPipeline(stream: stream, hub: hub, limits: .default, logger: Logger(label: "test"))
+        let pipeline = StreamPipeline(stream: stream, hub: hub, codecs: codecs, logger: Logger(label: "test"))
         let image = try SampleFrames.bytes("frames", "pen-night-720p.jpg")
         let blocked = Task { try await stuck.ingest(try header(1, stream: other), image: image, receivedAt: .now()) }
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
@@ -108,7 +112,7 @@ struct StreamPipelineTests {
     @Test("a bad frame fails alone; the stream carries on")
     func badFrame() async throws {
         let hub = LiveHub()
-        let pipeline = try StreamPipeline(stream: stream, hub: hub, limits: .default, logger: Logger(label: "test"))
+        let pipeline = StreamPipeline(stream: stream, hub: hub, codecs: codecs, logger: Logger(label: "test"))
         let bad = try SampleFrames.bytes("malformed", "truncated--jpeg-half.jpg")
         await #expect(throws: CodecError.truncated()) { try await pipeline.ingest(try header(1), image: bad, receivedAt: .now()) }
         // The failed seq is not marked processed: a corrected re-send is accepted.
@@ -121,7 +125,7 @@ struct StreamPipelineTests {
         let hub = LiveHub()
         let mailbox = ViewerMailbox()
         hub.subscribe(mailbox, to: [stream])
-        let pipeline = try StreamPipeline(stream: stream, hub: hub, limits: .default, logger: Logger(label: "test"))
+        let pipeline = StreamPipeline(stream: stream, hub: hub, codecs: codecs, logger: Logger(label: "test"))
         let image = try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg")
         _ = try await pipeline.ingest(try header(1, seal: .open), image: image, receivedAt: .now())
         _ = try await pipeline.ingest(try header(2, seal: .open), image: image, receivedAt: .now())
@@ -135,7 +139,7 @@ struct StreamPipelineTests {
         let hub = LiveHub()
         let mailbox = ViewerMailbox()
         hub.subscribe(mailbox, to: [stream])
-        let pipeline = try StreamPipeline(stream: stream, hub: hub, limits: .default, logger: Logger(label: "test"))
+        let pipeline = StreamPipeline(stream: stream, hub: hub, codecs: codecs, logger: Logger(label: "test"))
         let image = try SampleFrames.bytes("frames", "pen-day-720p.jpg")
         _ = try await pipeline.ingest(try header(1), image: image, receivedAt: .now())
         let frame = try #require(await drain(mailbox, frames: 1).frames.first)
@@ -143,12 +147,18 @@ struct StreamPipelineTests {
             let (json, payload) = try Envelope.split(Array(buffer))
             return (try WireJSON.decode(LiveFrameHeader.self, from: json), Array(payload))
         }
-        let (plain, original) = try decode(frame.message(overlay: false, maxWidth: nil).readableBytesView)
+        let (plain, original) = try decode(await frame.message(overlay: false, maxWidth: nil).readableBytesView)
         #expect(!plain.overlay && original == image)
-        let small = frame.message(overlay: true, maxWidth: 640)
+        let small = await frame.message(overlay: true, maxWidth: 640)
         let (scaled, jpeg) = try decode(small.readableBytesView)
         #expect(scaled.width == 640 && scaled.height == 360)
         #expect(try JPEGDecoder().readInfo(jpeg).width == 640)
-        #expect(frame.message(overlay: true, maxWidth: 640) == small, "built once, then shared")
+        #expect(await frame.message(overlay: true, maxWidth: 640) == small, "built once, then shared")
+        // Asked for once, the variant comes with the next frames from the same worker round trip.
+        _ = try await pipeline.ingest(try header(2), image: image, receivedAt: .now())
+        let next = try #require(await drain(mailbox, frames: 1).frames.first)
+        #expect(next.builtVariants == [VariantSpec(overlay: true, maxWidth: 640)])
+        let (nextScaled, _) = try decode(await next.message(overlay: true, maxWidth: 640).readableBytesView)
+        #expect(nextScaled.width == 640 && nextScaled.seq == 2)
     }
 }

@@ -23,15 +23,13 @@ int herdworker_reap(pid_t pid, int block, int *kind, int *value);
 /// What herdworker_confine could enforce on this kernel.
 typedef struct herdworker_confinement {
     int32_t no_new_privs;    ///< PR_SET_NO_NEW_PRIVS set
-    int32_t parent_death;    ///< SIGKILL on parent death
     int32_t landlock_abi;    ///< Landlock ABI version enforced (no filesystem access at all), 0 if unavailable
     int32_t seccomp;         ///< seccomp filter installed (network, exec, file creation, ptrace refused)
     int64_t memory_limit;    ///< RLIMIT_AS in bytes, 0 if none
     int32_t max_files;       ///< RLIMIT_NOFILE
 } herdworker_confinement;
 
-/// Confines the calling process for good: no new privileges, SIGKILL when the parent dies, no core
-/// dumps, `memory_bytes` of address space (0: unlimited), at most `max_files` descriptors, no
+/// Confines the calling process for good: no new privileges, no core dumps, `memory_bytes` of address space (0: unlimited), at most `max_files` descriptors, no
 /// filesystem access (Landlock, where the kernel has it), and a seccomp filter that refuses sockets,
 /// exec, fork, ptrace, opening and changing files. Call after everything the process reads from disk
 /// (fonts) is loaded. Returns 0, or an errno when a mandatory step failed; `report` says what holds.

@@ -1,0 +1,221 @@
+import Foundation
+import HTTPTypes
+import HerdCodecs
+import HerdImaging
+import HerdProtocol
+import HerdServer
+import HerdTesting
+import HerdWorker
+import Hummingbird
+import HummingbirdTesting
+import HummingbirdWSTesting
+import HummingbirdWebSocket
+import NIOCore
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Codec faults cost one frame, never the server (issue 7), checked the way devices and inspectors
+/// meet them: real sockets, real worker processes, a worker killed with SIGKILL in the middle of a
+/// frame, a frame that overruns the deadline, and the crafted JPEG that once killed the server.
+@Suite("Codec worker faults over real sockets", .serialized, .timeLimit(.minutes(3)))
+struct CodecWorkerFaultTests {
+    /// A link to the worker executable under a name of the test's own: the kernel names the process
+    /// after it (`comm`), so the test finds its server's workers and no other test's.
+    static func privateWorker(in fixture: ServerFixture) throws -> String {
+        let name = "hlw-\(UInt32.random(in: 0...UInt32.max))"
+        let link = fixture.directory.appendingPathComponent(name).path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: CodecWorkerPool.Configuration.defaultExecutable())
+        return link
+    }
+
+    /// The running workers started from `executable` (`comm` is its name cut to 15 characters).
+    static func workerPIDs(_ executable: String) -> [pid_t] {
+        let name = String(URL(fileURLWithPath: executable).lastPathComponent.prefix(15))
+        let me = getpid()
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return false }
+            let comm = stat[stat.index(after: open)..<close]
+            let rest = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+            return comm == name && rest.count > 1 && Int32(rest[1]) == me
+        }
+    }
+
+    /// Resident bytes of a process.
+    static func residentBytes(_ pid: pid_t) -> Int {
+        guard let statm = try? String(contentsOfFile: "/proc/\(pid)/statm", encoding: .utf8) else { return 0 }
+        let fields = statm.split(separator: " ")
+        return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+    }
+
+    /// Waits (bounded) until a worker holds more than `bytes` resident: it is inside the slow frame.
+    static func workerInsideSlowFrame(_ executable: String, above bytes: Int = 150 << 20) async throws -> pid_t {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if let pid = workerPIDs(executable).first(where: { residentBytes($0) > bytes }) { return pid }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        throw CancellationError()
+    }
+
+    /// 6000x6000 PNG: valid, under the 40 MP limit, and seconds of decode and encode in a worker.
+    static let slowFrame: [UInt8] = try! PNGEncoder().encode(
+        PixelBuffer(width: 6000, height: 6000, format: .rgb, fill: Color(red: 90, green: 110, blue: 70)), fast: true)
+
+    func frame(_ fixture: ServerFixture, seq: UInt64, _ image: [UInt8], stream: StreamID? = nil) throws -> WebSocketOutboundWriter.OutboundFrame {
+        .binary(ByteBuffer(bytes: Envelope.encode(header: try fixture.header(seq: seq, stream: stream), payload: image)))
+    }
+
+    func errorReply(_ text: String) throws -> ErrorReply { try WireJSON.decode(ErrorReply.self, from: Array(text.utf8)) }
+
+    @Test("the JPEG that killed the server, and every hostile sample, are acknowledged while another stream keeps delivering")
+    func crashInputOverSocket() async throws {
+        let fixture = try ServerFixture.unthrottled()
+        defer { fixture.cleanUp() }
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        let good = try SampleFrames.bytes("frames", "pen-day-720p.jpg")
+        let viewerReady = LiveStreamingTests.Signal(), viewerDone = LiveStreamingTests.Signal()
+        try await app.test(.live) { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await client.ws("/api/v1/live?stream=\(fixture.stream)", configuration: LiveStreamingTests.wsConfiguration(token: fixture.inspector)) { inbound, outbound, _ in
+                        defer { viewerDone.fire() }
+                        viewerReady.fire()
+                        var frames = 0
+                        for try await message in inbound.messages(maxSize: 16 << 20) {
+                            guard case .binary = message else { continue }
+                            frames += 1
+                            if frames >= 3 { break }
+                        }
+                        #expect(frames >= 3)
+                        try await outbound.close(.normalClosure, reason: nil)
+                    }
+                }
+                await viewerReady.wait()
+                // Stream B: the crash input first, then every hostile sample; each one acknowledged.
+                try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.otherDevice)) { inbound, outbound, _ in
+                    var replies = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                    let names = ["jpeg-component-never-scanned.jpg"] + SampleFrames.hostileNames.filter { $0 != "jpeg-component-never-scanned.jpg" }
+                    for (i, name) in names.enumerated() {
+                        try await outbound.write(try frame(fixture, seq: UInt64(i + 1), try SampleFrames.bytes("hostile", name), stream: fixture.otherStream))
+                        guard case .text(let text)? = try await replies.next() else { Issue.record("no reply to \(name)"); return }
+                        #expect(text.contains(#""type":"ack""#) && text.contains(#""seq":\#(i + 1)"#), "\(name): \(text)")
+                    }
+                }
+                // Stream A still delivers to its viewer (frames go on until it has seen three, bounded).
+                try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.device)) { inbound, outbound, _ in
+                    var replies = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                    for seq in UInt64(1)...300 where !viewerDone.isFired {
+                        try await outbound.write(try frame(fixture, seq: seq, good))
+                        guard case .text(let text)? = try await replies.next() else { Issue.record("A: no ack"); return }
+                        #expect(text.contains(#""type":"ack""#), "\(text)")
+                        if seq > 3 { try await Task.sleep(for: .milliseconds(20)) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+        }
+    }
+
+    @Test("a worker killed mid-frame: that frame is refused naming its seq, the next is acknowledged, the input is kept")
+    func workerKilledMidFrame() async throws {
+        var fixture = try ServerFixture.unthrottled { $0.codecWorkers = 1; $0.codecWorkerDeadlineSeconds = 60 }
+        defer { fixture.cleanUp() }
+        let worker = try Self.privateWorker(in: fixture)
+        fixture.configuration.codecWorkerExecutable = worker
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        try await app.test(.live) { client in
+            try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.device)) { inbound, outbound, _ in
+                var replies = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                try await outbound.write(try frame(fixture, seq: 1, Self.slowFrame))
+                let pid = try await Self.workerInsideSlowFrame(worker)
+                #expect(kill(pid, SIGKILL) == 0)
+                guard case .text(let text)? = try await replies.next() else { Issue.record("no reply to the killed frame"); return }
+                let reply = try errorReply(text)
+                #expect(reply.code == "workerCrashed" && reply.seq == 1 && reply.stream == fixture.stream.rawValue, "\(text)")
+                try await outbound.write(try frame(fixture, seq: 2, try SampleFrames.bytes("frames", "pen-night-720p.jpg")))
+                guard case .text(let next)? = try await replies.next() else { Issue.record("no reply to the next frame"); return }
+                #expect(next.contains(#""type":"ack""#) && next.contains(#""seq":2"#), "\(next)")
+                #expect(!Self.workerPIDs(worker).contains(pid))
+            }
+            let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(metrics.contains(#"herd_codec_worker_faults_total{kind="crash"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"herd_frames_dropped_total{reason="worker_fault"} 1"#))
+        }
+        // The bytes that cost a worker are kept for forensics (written off the request path).
+        let forensics = fixture.directory.appendingPathComponent("forensics")
+        let deadline = ContinuousClock.now + .seconds(30)
+        var kept: [String] = []
+        while ContinuousClock.now < deadline {
+            kept = ((try? FileManager.default.contentsOfDirectory(atPath: forensics.path)) ?? []).filter { $0.hasSuffix(".bin") }
+            if !kept.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let file = try #require(kept.first)
+        #expect(try [UInt8](Data(contentsOf: forensics.appendingPathComponent(file))) == Self.slowFrame)
+    }
+
+    @Test("a frame that overruns the worker deadline is refused with workerTimeout; the stream carries on")
+    func frameHangsWorker() async throws {
+        let fixture = try ServerFixture.unthrottled { $0.codecWorkers = 1; $0.codecWorkerDeadlineSeconds = 0.3 }
+        defer { fixture.cleanUp() }
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        _ = try await app.test(.live) { client in
+            try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.device)) { inbound, outbound, _ in
+                var replies = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                try await outbound.write(try frame(fixture, seq: 1, Self.slowFrame))
+                guard case .text(let text)? = try await replies.next() else { Issue.record("no reply to the slow frame"); return }
+                let reply = try errorReply(text)
+                #expect(reply.code == "workerTimeout" && reply.seq == 1, "\(text)")
+                try await outbound.write(try frame(fixture, seq: 2, try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg")))
+                guard case .text(let next)? = try await replies.next() else { Issue.record("no reply to the next frame"); return }
+                #expect(next.contains(#""type":"ack""#) && next.contains(#""seq":2"#), "\(next)")
+            }
+        }
+    }
+
+    @Test("a token whose frames keep costing workers is refused for a while (WebSocket and HTTP); others are not")
+    func quarantine() async throws {
+        let fixture = try ServerFixture.unthrottled {
+            $0.codecWorkerDeadlineSeconds = 0.3
+            $0.quarantineAfterFaults = 2
+        }
+        defer { fixture.cleanUp() }
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        let good = try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg")
+        try await app.test(.live) { client in
+            try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.device)) { inbound, outbound, _ in
+                var replies = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                for seq in UInt64(1)...2 {
+                    try await outbound.write(try frame(fixture, seq: seq, Self.slowFrame))
+                    guard case .text(let text)? = try await replies.next() else { Issue.record("no reply"); return }
+                    #expect(try errorReply(text).code == "workerTimeout", "\(text)")
+                }
+                try await outbound.write(try frame(fixture, seq: 3, good))
+                guard case .text(let text)? = try await replies.next() else { Issue.record("no reply"); return }
+                let reply = try errorReply(text)
+                #expect(reply.code == "quarantined" && reply.seq == 3, "\(text)")
+            }
+            var headers = HTTPFields()
+            headers[.authorization] = "Bearer \(fixture.device)"
+            headers[.contentType] = "multipart/form-data; boundary=herdlens-test-boundary"
+            let metadata = WireJSON.encode(try fixture.header(seq: 4))
+            let (status, body) = try await client.execute(
+                uri: "/api/v1/streams/\(fixture.stream)/frames", method: .post, headers: headers,
+                body: ByteBuffer(bytes: ServerFixture.multipart(metadata: metadata, image: good))) { ($0.status, String(buffer: $0.body)) }
+            #expect(status == .tooManyRequests && body.contains(#""code":"quarantined""#), "\(status) \(body)")
+            // Another device is not affected.
+            try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.otherDevice)) { inbound, outbound, _ in
+                var replies = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                try await outbound.write(try frame(fixture, seq: 1, good, stream: fixture.otherStream))
+                guard case .text(let text)? = try await replies.next() else { Issue.record("no reply"); return }
+                #expect(text.contains(#""type":"ack""#), "\(text)")
+            }
+        }
+    }
+}
