@@ -115,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "herdlens",
             dependencies: [
-                "HerdOverlay", "HerdCodecs", "HerdProtocol", "HerdIdentity", "HerdServer", "HerdDevice",
+                "HerdOverlay", "HerdCodecs", "HerdProtocol", "HerdIdentity", "HerdServer", "HerdDevice", "HerdWorker",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

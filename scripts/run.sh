@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 swift build -c release --product herdlens
+swift build -c release --product herdlens-codec-worker   # device images are parsed only in these processes
 exec .build/release/herdlens serve --demo "$@"

@@ -29,7 +29,7 @@ public struct ServerConfiguration: Sendable, Codable {
     /// Codec worker processes that parse, compose and encode device images (one per core, 2 to 8).
     public var codecWorkers = min(8, max(2, ProcessInfo.processInfo.activeProcessorCount))
     /// A codec worker that takes longer than this on one image is killed and the frame refused.
-    public var codecWorkerDeadlineSeconds = 5.0
+    public var codecWorkerDeadlineSeconds = 10.0
     /// Address-space limit of each codec worker.
     public var codecWorkerMemoryMB = 2048
     /// The `herdlens-codec-worker` executable; by default the one beside `herdlens`.
@@ -77,7 +77,7 @@ public struct ServerConfiguration: Sendable, Codable {
         DecodeLimits(maxPixels: maxImagePixels, maxDimension: 65_500, maxBytes: maxImageBytes)
     }
 
-    var codecWorkerConfiguration: CodecWorkerPool.Configuration {
+    public var codecWorkerConfiguration: CodecWorkerPool.Configuration {
         CodecWorkerPool.Configuration(
             executable: codecWorkerExecutable ?? CodecWorkerPool.Configuration.defaultExecutable(), workers: codecWorkers,
             deadline: .milliseconds(Int(codecWorkerDeadlineSeconds * 1000)), memoryLimitMB: codecWorkerMemoryMB,

@@ -35,7 +35,7 @@ public final class CodecWorkerPool: Sendable {
         public var limits: DecodeLimits
 
         public init(
-            executable: String, workers: Int = 2, deadline: Duration = .seconds(5), memoryLimitMB: Int = 2048,
+            executable: String, workers: Int = 2, deadline: Duration = .seconds(10), memoryLimitMB: Int = 2048,
             maxQueuedPerWorker: Int = 32, limits: DecodeLimits = .default
         ) {
             self.executable = executable

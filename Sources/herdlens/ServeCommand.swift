@@ -33,6 +33,12 @@ struct ServeCommand: AsyncParsableCommand {
         if let data { configuration.dataDirectory = data }
         if let host { configuration.host = host }
         if let port { configuration.port = port }
+        // Device images are parsed only in codec workers: without the worker executable nothing could be
+        // ingested, so say so now rather than refusing every frame.
+        let worker = configuration.codecWorkerConfiguration.executable
+        guard FileManager.default.isExecutableFile(atPath: worker) else {
+            throw ValidationError("codec worker \(worker) not found: build it (swift build --product herdlens-codec-worker) or set codecWorkerExecutable")
+        }
         var services: [any Service] = []
         if demo {
             if data == nil { configuration.dataDirectory = "demo-data" }

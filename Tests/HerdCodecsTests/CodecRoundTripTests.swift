@@ -4,7 +4,7 @@ import HerdImaging
 import HerdTesting
 import Testing
 
-@Suite("Codec round trips")
+@Suite("Codec round trips", .timeLimit(.minutes(3)))
 struct CodecRoundTripTests {
     static let jpegFrames = SampleFrames.files(in: "frames", extensions: [".jpg"])
 

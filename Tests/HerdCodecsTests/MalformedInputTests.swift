@@ -4,7 +4,7 @@ import HerdTesting
 import Testing
 
 /// Every hostile file throws its documented code (the prefix of its name) and the process lives on.
-@Suite("Malformed input")
+@Suite("Malformed input", .timeLimit(.minutes(3)))
 struct MalformedInputTests {
     @Test("decoder rejects", arguments: SampleFrames.malformedNames)
     func rejects(name: String) throws {

@@ -4,7 +4,7 @@ import HerdTesting
 import Testing
 
 /// The coefficient path must leave every block the overlay does not touch exactly as received.
-@Suite("Coefficient path keeps evidence")
+@Suite("Coefficient path keeps evidence", .timeLimit(.minutes(3)))
 struct TranscoderEvidenceTests {
     @Test("an empty overlay changes no pixel", arguments: ["pen-day-720p.jpg", "pen-night-1080p.jpg"])
     func emptyOverlay(name: String) throws {

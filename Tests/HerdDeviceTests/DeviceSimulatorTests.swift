@@ -13,7 +13,7 @@ import Testing
 /// The simulated field device against a scripted ingest endpoint on a real socket: the endpoint's first
 /// connection acknowledges a few frames and then drops the device, so the reconnect and the re-send
 /// of unacknowledged frames are observable frame by frame.
-@Suite("Device simulator")
+@Suite("Device simulator", .timeLimit(.minutes(3)))
 struct DeviceSimulatorTests {
     /// What the scripted endpoint saw, per connection.
     final class Record: Sendable {

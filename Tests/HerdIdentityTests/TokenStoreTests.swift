@@ -3,7 +3,7 @@ import HerdIdentity
 import HerdProtocol
 import Testing
 
-@Suite("Token store")
+@Suite("Token store", .timeLimit(.minutes(3)))
 struct TokenStoreTests {
     func temporaryStore() throws -> (TokenStore, URL) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("herd-identity-\(UUID().uuidString)")

@@ -2,7 +2,7 @@ import HerdImaging
 import HerdTesting
 import Testing
 
-@Suite("Canvas drawing")
+@Suite("Canvas drawing", .timeLimit(.minutes(3)))
 struct CanvasTests {
     let red = Color(red: 255, green: 0, blue: 0)
 

@@ -4,7 +4,7 @@ import HerdImaging
 import HerdTesting
 import Testing
 
-@Suite("Coefficient path")
+@Suite("Coefficient path", .timeLimit(.minutes(3)))
 struct CoefficientPathTests {
     /// Reference: decode, composite the same canvas in RGB (no re-encode).
     func reference(_ jpeg: [UInt8], _ canvas: Canvas) throws -> PixelBuffer {

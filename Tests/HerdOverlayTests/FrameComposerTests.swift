@@ -6,7 +6,7 @@ import HerdProtocol
 import HerdTesting
 import Testing
 
-@Suite("Frame composer")
+@Suite("Frame composer", .timeLimit(.minutes(3)))
 struct FrameComposerTests {
     let box = AnnotationSet(frame: FrameSize(width: 640, height: 360), items: [
         .box(BoxAnnotation(rect: PixelRect(x: 100, y: 100, width: 200, height: 100), style: AnnotationStyle(stroke: "#FF0000", strokeWidth: 8))),

@@ -8,7 +8,7 @@ import Testing
 
 /// The renderer's output against committed golden images, within a tolerance (not byte-exact: FreeType
 /// and float rounding may differ in the last bit). `HERDLENS_UPDATE_GOLDENS=1 swift test` rewrites them.
-@Suite("Golden images")
+@Suite("Golden images", .timeLimit(.minutes(3)))
 struct GoldenImageTests {
     static let goldens = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
 

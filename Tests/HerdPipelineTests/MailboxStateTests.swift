@@ -2,7 +2,7 @@ import HerdPipeline
 import HerdProtocol
 import Testing
 
-@Suite("Viewer mailbox state")
+@Suite("Viewer mailbox state", .timeLimit(.minutes(3)))
 struct MailboxStateTests {
     typealias State = MailboxState<Int, String>
     let a = StreamID("a")!, b = StreamID("b")!

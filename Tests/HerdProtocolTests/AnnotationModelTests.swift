@@ -3,7 +3,7 @@ import HerdProtocol
 import HerdTesting
 import Testing
 
-@Suite("Annotation model")
+@Suite("Annotation model", .timeLimit(.minutes(3)))
 struct AnnotationModelTests {
     static let examples = SampleFrames.repositoryRoot.appendingPathComponent("Protocol/v1/examples")
 

@@ -3,7 +3,7 @@ import HerdProtocol
 import HerdTesting
 import Testing
 
-@Suite("Wire contract v1")
+@Suite("Wire contract v1", .timeLimit(.minutes(3)))
 struct WireContractTests {
     static let wire = SampleFrames.repositoryRoot.appendingPathComponent("Protocol/v1/examples/wire")
     static let invalid = SampleFrames.repositoryRoot.appendingPathComponent("Protocol/v1/examples/wire-invalid")

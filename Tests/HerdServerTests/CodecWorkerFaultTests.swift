@@ -124,10 +124,11 @@ struct CodecWorkerFaultTests {
 
     @Test("a worker killed mid-frame: that frame is refused naming its seq, the next is acknowledged, the input is kept")
     func workerKilledMidFrame() async throws {
-        var fixture = try ServerFixture.unthrottled { $0.codecWorkers = 1; $0.codecWorkerDeadlineSeconds = 60 }
+        var configured = try ServerFixture.unthrottled { $0.codecWorkers = 1; $0.codecWorkerDeadlineSeconds = 60 }
+        let worker = try Self.privateWorker(in: configured)
+        configured.configuration.codecWorkerExecutable = worker
+        let fixture = configured
         defer { fixture.cleanUp() }
-        let worker = try Self.privateWorker(in: fixture)
-        fixture.configuration.codecWorkerExecutable = worker
         let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
         try await app.test(.live) { client in
             try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.device)) { inbound, outbound, _ in

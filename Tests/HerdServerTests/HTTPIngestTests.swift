@@ -8,7 +8,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-@Suite("HTTP ingest and auth")
+@Suite("HTTP ingest and auth", .timeLimit(.minutes(3)))
 struct HTTPIngestTests {
     func post(_ client: some TestClientProtocol, _ fixture: ServerFixture, token: String?, stream: String? = nil,
               body: [UInt8], contentType: String = "multipart/form-data; boundary=herdlens-test-boundary") async throws -> (HTTPResponse.Status, String) {
@@ -103,7 +103,7 @@ struct HTTPIngestTests {
     }
 }
 
-@Suite("HTTP rate limit")
+@Suite("HTTP rate limit", .timeLimit(.minutes(3)))
 struct HTTPRateLimitTests {
     @Test("posting faster than the token's rate gets 429 rateLimited")
     func rateLimited() async throws {

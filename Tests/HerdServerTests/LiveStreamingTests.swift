@@ -13,7 +13,7 @@ import Testing
 import WSClient
 
 /// Device and inspector over real WebSockets on a live server.
-@Suite("Live streaming over WebSockets")
+@Suite("Live streaming over WebSockets", .timeLimit(.minutes(3)))
 struct LiveStreamingTests {
     static func wsConfiguration(token: String) -> WebSocketClientConfiguration {
         var headers = HTTPFields()
@@ -224,7 +224,7 @@ struct LiveStreamingTests {
     }
 }
 
-@Suite("Slow viewers")
+@Suite("Slow viewers", .timeLimit(.minutes(3)))
 struct SlowViewerTests {
     final class Collected: Sendable {
         let seqs = Mutex<[UInt64]>([])
@@ -294,7 +294,7 @@ struct SlowViewerTests {
     }
 }
 
-@Suite("Stalled viewers")
+@Suite("Stalled viewers", .timeLimit(.minutes(3)))
 struct StalledViewerTests {
     final class Gauge: Sendable {
         let value = Mutex<Double?>(nil)

@@ -13,7 +13,7 @@ import WSClient
 
 /// A viewer's `options` messages over a real socket: scaled frames, and the original JPEG with the
 /// annotations as data; bad options get an error and the socket carries on.
-@Suite("Viewer options over the socket")
+@Suite("Viewer options over the socket", .timeLimit(.minutes(3)))
 struct ViewerOptionsTests {
     @Test("maxWidth scales the feed; overlay:false sends the device's own bytes plus annotations; bad options are answered")
     func options() async throws {

@@ -13,7 +13,7 @@ import WSClient
 
 /// The web viewer's session routes (`/api/v1/session`, `/api/v1/streams`) and what revoking a token does
 /// to connections it already holds.
-@Suite("Viewer sign-in and token revocation")
+@Suite("Viewer sign-in and token revocation", .timeLimit(.minutes(3)))
 struct ViewerSignInTests {
     struct Reply {
         var status: HTTPResponse.Status

@@ -2,7 +2,7 @@ import HerdImaging
 import HerdText
 import Testing
 
-@Suite("Text")
+@Suite("Text", .timeLimit(.minutes(3)))
 struct TextRendererTests {
     /// Drawn pixels (alpha > 0) inside a rectangle of the canvas.
     func inked(_ canvas: Canvas, _ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int) -> Int {

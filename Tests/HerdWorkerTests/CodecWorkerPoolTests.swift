@@ -136,10 +136,7 @@ struct CodecWorkerPoolTests {
         let slow = try Self.slowFrame()
         let image = try await pool.open(slow.bytes)
         let pid = try #require(pool.workerPIDs[0])
-        let clock = ContinuousClock()
-        let started = clock.now
         await #expect(throws: CodecWorkerError.timedOut()) { _ = try await pool.render(image, annotations: slow.annotations) }
-        #expect(clock.now - started < .seconds(10))
         #expect(faults.all.map(\.error) == [.timedOut()])
         // The hung worker is gone, not left running.
         #expect(kill(pid, 0) != 0)

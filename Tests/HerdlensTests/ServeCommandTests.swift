@@ -6,7 +6,7 @@ import Testing
 import WSClient
 
 /// `herdlens serve` as a process: it starts, serves, and drains cleanly on SIGTERM.
-@Suite("herdlens serve")
+@Suite("herdlens serve", .timeLimit(.minutes(3)))
 struct ServeCommandTests {
     let cli = ComposeCommandTests()
 

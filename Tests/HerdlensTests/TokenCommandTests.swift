@@ -2,7 +2,7 @@ import Foundation
 import HerdTesting
 import Testing
 
-@Suite("herdlens token")
+@Suite("herdlens token", .timeLimit(.minutes(3)))
 struct TokenCommandTests {
     let cli = ComposeCommandTests()
 
