@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The test command: protocol schemas and golden examples, the web viewer in a real browser, then the
-# Swift test suite.
+# The test command: protocol schemas and golden examples, the fuzz harnesses over their corpora, the
+# web viewer in a real browser, then the Swift test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 python3 scripts/check-protocol.py
+# The C shims under libFuzzer with ASan and UBSan: every seed and kept finding replayed, then 10 s each.
+scripts/fuzz.sh --regress 10
 swift build --build-tests
 # The web viewer in headless Chromium (signs in, sees a live frame, saves out/viewer.png).
 python3 Tests/Browser/viewer_test.py --herdlens .build/debug/herdlens --screenshot out/viewer.png

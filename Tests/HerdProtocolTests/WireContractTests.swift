@@ -38,7 +38,7 @@ struct WireContractTests {
             #expect(s.action == .start && s.consignment?.declaredHeadCount == 100)
             try roundTrip(SessionMessage.self, json)
         case "ack.json", "ack-duplicate.json": try roundTrip(AckMessage.self, json)
-        case "error.json": try roundTrip(ErrorReply.self, json)
+        case "error.json", "error-worker-crashed.json": try roundTrip(ErrorReply.self, json)
         case "http-error.json": try roundTrip(HTTPErrorBody.self, json)
         case "live-frame.json": try roundTrip(LiveFrameHeader.self, json)
         case "live-event-online.json", "live-event-alert.json": try roundTrip(LiveEvent.self, json)

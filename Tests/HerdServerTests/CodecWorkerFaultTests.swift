@@ -95,7 +95,7 @@ struct CodecWorkerFaultTests {
                         try await outbound.close(.normalClosure, reason: nil)
                     }
                 }
-                await viewerReady.wait()
+                try await viewerReady.wait()
                 // Stream B: the crash input first, then every hostile sample; each one acknowledged.
                 try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.otherDevice)) { inbound, outbound, _ in
                     var replies = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()

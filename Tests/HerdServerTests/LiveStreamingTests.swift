@@ -21,25 +21,43 @@ struct LiveStreamingTests {
         return WebSocketClientConfiguration(maxFrameSize: 16 << 20, additionalHeaders: headers)
     }
 
-    /// A one-shot signal between the device and viewer tasks; any number of tasks may wait on it.
+    /// A one-shot signal between the device and viewer tasks; any number of tasks may wait on it, each
+    /// for at most `timeout` (a task that would fire it may have failed): then the wait throws.
     final class Signal: Sendable {
-        private let state = Mutex<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+        private struct State {
+            var fired = false
+            var nextID = 0
+            var waiters: [Int: CheckedContinuation<Void, any Error>] = [:]
+        }
+
+        struct TimedOut: Error {}
+
+        private let state = Mutex(State())
 
         func fire() {
-            let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            let waiters = state.withLock { state -> [CheckedContinuation<Void, any Error>] in
                 state.fired = true
-                defer { state.waiters = [] }
-                return state.waiters
+                defer { state.waiters = [:] }
+                return Array(state.waiters.values)
             }
             for waiter in waiters { waiter.resume() }
         }
 
         var isFired: Bool { state.withLock { $0.fired } }
 
-        func wait() async {
-            await withCheckedContinuation { continuation in
+        func wait(timeout: Duration = .seconds(60)) async throws {
+            let id = state.withLock { state -> Int in
+                state.nextID += 1
+                return state.nextID
+            }
+            let timer = Task {
+                try await Task.sleep(for: timeout)
+                self.state.withLock { $0.waiters.removeValue(forKey: id) }?.resume(throwing: TimedOut())
+            }
+            defer { timer.cancel() }
+            try await withCheckedThrowingContinuation { continuation in
                 let fired = state.withLock { state -> Bool in
-                    if !state.fired { state.waiters.append(continuation) }
+                    if !state.fired { state.waiters[id] = continuation }
                     return state.fired
                 }
                 if fired { continuation.resume() }
@@ -70,7 +88,7 @@ struct LiveStreamingTests {
                         try await outbound.write(.binary(try frameMessage(fixture, seq: 1, image: images[0])))
                         #expect(try await reply() == WireJSON.encodeString(AckMessage(stream: fixture.stream, seq: 1)))
                         online.fire()
-                        await viewerReady.wait()
+                        try await viewerReady.wait()
                         for seq in 2...4 {
                             try await outbound.write(.binary(try frameMessage(fixture, seq: UInt64(seq), image: images[seq - 1])))
                             #expect(try await reply() == WireJSON.encodeString(AckMessage(stream: fixture.stream, seq: UInt64(seq))))
@@ -94,7 +112,7 @@ struct LiveStreamingTests {
                     }
                 }
                 group.addTask {
-                    await online.wait()
+                    try await online.wait()
                     try await client.ws("/api/v1/live?stream=\(fixture.stream)", configuration: Self.wsConfiguration(token: fixture.inspector)) { inbound, _, _ in
                         var frames: [LiveFrameHeader] = []
                         var sawOnline = false
@@ -173,7 +191,7 @@ struct LiveStreamingTests {
             async let viewerClose = client.ws("/api/v1/live?stream=\(fixture.stream)", configuration: Self.wsConfiguration(token: fixture.inspector)) { inbound, _, _ in
                 for try await _ in inbound.messages(maxSize: 1 << 20) {}
             }
-            try await Task.sleep(for: .milliseconds(500))
+            try await ServerFixture.waitForGauges(client, ["herd_viewers": 1, "herd_devices": 1])
             signal.trigger()
             let (device, viewer) = try await (deviceClose, viewerClose)
             #expect(device?.closeCode == .goingAway, "device: \(String(describing: device))")
@@ -247,8 +265,8 @@ struct SlowViewerTests {
                         try await outbound.write(.binary(ByteBuffer(bytes: Envelope.encode(header: try fixture.header(seq: 1), payload: image))))
                         _ = try await replies.next()
                         online.fire()
-                        await slowReady.wait()
-                        await fastReady.wait()
+                        try await slowReady.wait()
+                        try await fastReady.wait()
                         for seq in 2...total {
                             try await outbound.write(.binary(ByteBuffer(bytes: Envelope.encode(header: try fixture.header(seq: seq), payload: image))))
                             guard case .text(let text)? = try await replies.next() else { break }
@@ -258,7 +276,7 @@ struct SlowViewerTests {
                     return []
                 }
                 group.addTask {
-                    await online.wait()
+                    try await online.wait()
                     // Connects, then never reads a byte: its socket buffers fill and its writer stalls.
                     try await client.ws(live, configuration: LiveStreamingTests.wsConfiguration(token: fixture.inspector)) { _, _, _ in
                         slowReady.fire()
@@ -267,7 +285,7 @@ struct SlowViewerTests {
                     return []
                 }
                 group.addTask {
-                    await online.wait()
+                    try await online.wait()
                     let collected = Collected()
                     try await client.ws(live, configuration: LiveStreamingTests.wsConfiguration(token: fixture.inspector)) { inbound, _, _ in
                         for try await message in inbound.messages(maxSize: 16 << 20) {
@@ -316,7 +334,7 @@ struct StalledViewerTests {
                 group.addTask {
                     // Connects, then never reads until the test is over.
                     try await client.ws("/api/v1/live?stream=\(fixture.stream)", configuration: LiveStreamingTests.wsConfiguration(token: fixture.inspector)) { _, _, _ in
-                        await released.wait()
+                        try await released.wait()
                     }
                 }
                 while try await viewers() != 1 { try await Task.sleep(for: .milliseconds(20)) }

@@ -3,6 +3,7 @@ import HerdIdentity
 import HerdProtocol
 import HerdServer
 import HerdTesting
+import HummingbirdTesting
 import Logging
 
 /// A data directory with one token of each kind, and the configuration to boot the server on it.
@@ -54,6 +55,22 @@ struct ServerFixture {
         DeviceFrameHeader(
             stream: stream ?? self.stream, seq: seq, capturedAt: .now(),
             sensors: Sensors(truck: .init(temperatureC: 21.5, humidityPct: 60), seal: .init(id: "EL-1", state: .locked)))
+    }
+
+    /// Waits until the server's gauges (`herd_viewers`, `herd_devices`) read `values`, within 30 s: how a
+    /// test knows its sockets are open on the server side rather than sleeping and hoping.
+    static func waitForGauges(_ client: some TestClientProtocol, _ values: [String: Double]) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            let text = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            let lines = text.split(separator: "\n")
+            let matched = values.allSatisfy { name, value in
+                lines.first { $0.hasPrefix("\(name) ") }.flatMap { Double($0.dropFirst(name.count + 1)) } == value
+            }
+            if matched { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw CancellationError()
     }
 
     static func multipart(metadata: [UInt8], image: [UInt8], boundary: String = "herdlens-test-boundary") -> [UInt8] {

@@ -20,7 +20,10 @@ struct StreamIsolationTests {
     func slowAndBrokenStreamDoesNotDelayAnother() async throws {
         // The slow frame must be composed, not refused for overrunning the codec worker's deadline on a
         // loaded machine.
-        let fixture = try ServerFixture.unthrottled { $0.codecWorkerDeadlineSeconds = 120 }
+        var configured = try ServerFixture.unthrottled { $0.codecWorkerDeadlineSeconds = 120 }
+        let worker = try CodecWorkerFaultTests.privateWorker(in: configured)
+        configured.configuration.codecWorkerExecutable = worker
+        let fixture = configured
         defer { fixture.cleanUp() }
         let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
         // A valid frame that is slow on purpose: 6000x6000 (36 MP, under the 40 MP limit) as PNG, which
@@ -73,9 +76,9 @@ struct StreamIsolationTests {
                     }
                 }
                 // Stream A's device starts once B's slow frame is on its way, waiting for each ack.
-                await slowSent.wait()
-                await viewerReady.wait()
-                try await Task.sleep(for: .milliseconds(100))
+                try await slowSent.wait()
+                try await viewerReady.wait()
+                _ = try await CodecWorkerFaultTests.workerInsideSlowFrame(worker)
                 try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.device)) { inbound, outbound, _ in
                     var replies = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
                     for seq in 1...count {

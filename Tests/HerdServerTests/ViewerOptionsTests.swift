@@ -25,7 +25,7 @@ struct ViewerOptionsTests {
         try await app.test(.live) { client in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    await ready.wait()
+                    try await ready.wait()
                     try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.device)) { inbound, outbound, _ in
                         var replies = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
                         // Frames until the viewer has seen what it waits for (bounded for a broken server).
@@ -109,7 +109,7 @@ struct ViewerOptionsTests {
             let ready = LiveStreamingTests.Signal(), done = LiveStreamingTests.Signal()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    await ready.wait()
+                    try await ready.wait()
                     // The viewer's client may be told of the upgrade a moment before the server has
                     // subscribed it, so frames keep coming until it has one (bounded for a broken server).
                     try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.device)) { inbound, outbound, _ in

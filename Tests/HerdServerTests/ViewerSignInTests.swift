@@ -134,7 +134,7 @@ struct ViewerSignInTests {
                 Issue.record("the device socket was never closed")
             }
             // The inspector's token is revoked while its viewer socket and browser session are open.
-            try await Task.sleep(for: .milliseconds(300))
+            try await ServerFixture.waitForGauges(client, ["herd_viewers": 1, "herd_devices": 1])
             try store.revoke(id: try #require(ids["inspector"]))
             let viewer = try await viewerClose
             #expect(viewer?.closeCode == .policyViolation, "\(String(describing: viewer))")
