@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "HerdPipeline",
             dependencies: [
-                "HerdWorker", "HerdCodecs", "HerdProtocol",
+                "HerdWorker", "HerdOverlay", "HerdCodecs", "HerdProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

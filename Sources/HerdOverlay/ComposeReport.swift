@@ -26,6 +26,13 @@ public struct ComposeReport: Sendable, Hashable {
     /// False when the overlay was the previous frame's and was reused without drawing.
     public var overlayDrawn = false
 
+    /// A report of no time spent yet; stages are filled in as they run (here or in a codec worker).
+    public init(path: Path, width: Int, height: Int) {
+        self.path = path
+        self.width = width
+        self.height = height
+    }
+
     /// Everything between decode and encode.
     public var compose: Duration { draw + text + composite }
     public var total: Duration { decode + compose + encode }

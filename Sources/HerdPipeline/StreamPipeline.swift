@@ -1,4 +1,5 @@
 import HerdCodecs
+import HerdOverlay
 import HerdProtocol
 import HerdWorker
 import Logging
@@ -17,7 +18,7 @@ public actor StreamPipeline {
     private var sensors: Sensors?
     private var consignment: Consignment?
     private var lastAlertCodes: Set<String> = []
-    private let observer: @Sendable (RenderedFrame.Report) -> Void
+    private let observer: @Sendable (ComposeReport) -> Void
     /// One frame at a time: an actor alone is re-entered at every `await`, and a stream's frames must
     /// not overtake each other while one waits on its codec worker.
     private var busy = false
@@ -31,7 +32,7 @@ public actor StreamPipeline {
     /// `observer` sees each composed frame's stage timings (the server records them as metrics).
     public init(
         stream: StreamID, hub: LiveHub, codecs: CodecWorkerPool, annotator: FrameAnnotator = FrameAnnotator(), logger: Logger,
-        observer: @escaping @Sendable (RenderedFrame.Report) -> Void = { _ in }
+        observer: @escaping @Sendable (ComposeReport) -> Void = { _ in }
     ) {
         self.stream = stream
         self.hub = hub
@@ -66,7 +67,7 @@ public actor StreamPipeline {
             receivedInstant: receivedInstant))
         observer(report)
         raiseNewAlerts(alerts)
-        logger.trace("frame composed", metadata: ["herd.frame.seq": "\(header.seq)", "herd.compose.path": "\(report.path)"])
+        logger.trace("frame composed", metadata: ["herd.frame.seq": "\(header.seq)", "herd.compose.path": "\(report.path.rawValue)"])
         return .accepted
     }
 

@@ -1,3 +1,4 @@
+import HerdOverlay
 import HerdProtocol
 import HerdWorker
 import Prometheus
@@ -77,7 +78,7 @@ final class ServerMetrics: Sendable {
         registry.makeCounter(descriptor: Self.name("codec_worker_busy", "total", "Requests refused: every codec worker busy")).increment()
     }
 
-    func record(_ report: RenderedFrame.Report) {
+    func record(_ report: ComposeReport) {
         decode.record(report.decode)
         compose.record(report.compose)
         encode.record(report.encode)

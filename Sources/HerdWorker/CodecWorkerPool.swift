@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import HerdCodecs
+import HerdOverlay
 import HerdProtocol
 import Logging
 import Synchronization
@@ -112,7 +113,7 @@ public final class CodecWorkerPool: Sendable {
         let (reply, _) = try await run(on: slot, .render, json: request, blobs: [], input: image.bytes, generation: image.generation)
         let rendered: RenderReply = try decode(reply)
         guard reply.blobs.count == rendered.variants.count + 1 else { throw CodecWorkerError.crashed("worker answered a malformed render") }
-        var report = RenderedFrame.Report(path: rendered.path, width: rendered.width, height: rendered.height)
+        var report = ComposeReport(path: ComposeReport.Path(rawValue: rendered.path) ?? .pixels, width: rendered.width, height: rendered.height)
         let stages = rendered.stageNanoseconds.map { Duration.nanoseconds($0) } + Array(repeating: .zero, count: 5)
         (report.decode, report.draw, report.text, report.composite, report.encode) = (stages[0], stages[1], stages[2], stages[3], stages[4])
         let variantFrames = zip(rendered.variants, reply.blobs.dropFirst()).map { variant, bytes in

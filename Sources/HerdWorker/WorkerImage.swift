@@ -1,4 +1,5 @@
 import HerdCodecs
+import HerdOverlay
 
 /// An image a worker has parsed and keeps for `render`: its header facts, and the bytes as received
 /// (the server's copy stays the evidence; the worker's copy is what it renders).
@@ -19,20 +20,6 @@ public struct WorkerImage: Sendable {
 
 /// What `render` returns: the annotated frame, its stage times, and the variants asked for.
 public struct RenderedFrame: Sendable {
-    public struct Report: Sendable {
-        /// `coefficients` or `pixels`.
-        public var path: String
-        public var width: Int
-        public var height: Int
-        public var decode: Duration = .zero
-        public var draw: Duration = .zero
-        public var text: Duration = .zero
-        public var composite: Duration = .zero
-        public var encode: Duration = .zero
-
-        public var compose: Duration { draw + text + composite }
-    }
-
     public struct Variant: Sendable {
         public var spec: VariantSpec
         public var bytes: [UInt8]
@@ -41,6 +28,7 @@ public struct RenderedFrame: Sendable {
     }
 
     public var annotated: [UInt8]
-    public var report: Report
+    /// The path taken and the worker's stage times (as `FrameComposer` reports them in process).
+    public var report: ComposeReport
     public var variants: [Variant]
 }

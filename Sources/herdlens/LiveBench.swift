@@ -59,11 +59,12 @@ struct LiveBench: AsyncParsableCommand {
         }()
         let fps = self.fps, seconds = self.seconds
         print("herdlens bench live: 1280x720 frames (\(image.count / 1024) KB) at \(fps) fps, \(Int(seconds)) s per run, server pid \(server.processIdentifier)")
-        print("viewers  frames/viewer  p50 ms  p99 ms  server CPU %  server RSS MB  MB/s out")
+        print("viewers  frames/viewer  p50 ms  p99 ms  server CPU %  workers CPU %  server RSS MB  workers RSS MB  MB/s out")
         var seq: UInt64 = 0
         for count in counts {
             let recorder = Recorder()
             let cpu0 = Self.cpuSeconds(server.processIdentifier)
+            let workers0 = Self.children(of: server.processIdentifier).reduce(0) { $0 + Self.cpuSeconds($1) }
             let start = ContinuousClock.now
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<count {
@@ -83,12 +84,16 @@ struct LiveBench: AsyncParsableCommand {
             }
             let wall = ContinuousClock.now - start
             let cpu = Self.cpuSeconds(server.processIdentifier) - cpu0
+            let workers = Self.children(of: server.processIdentifier)
+            let workerCPU = workers.reduce(0) { $0 + Self.cpuSeconds($1) } - workers0
+            let workerRSS = workers.reduce(0) { $0 + Self.rssKiB($1) }
             let lat = recorder.latencies.withLock { $0.sorted() }
             func pct(_ p: Double) -> Double { lat.isEmpty ? .nan : lat[min(lat.count - 1, Int(Double(lat.count) * p))] }
             let received = recorder.received.withLock { $0 }
             let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
-            print(String(format: "%7d  %13.1f  %6.1f  %6.1f  %12.1f  %13.1f  %8.1f", count, Double(received) / Double(count), pct(0.5), pct(0.99),
-                         cpu / wallSeconds * 100, Double(Self.rssKiB(server.processIdentifier)) / 1024,
+            print(String(format: "%7d  %13.1f  %6.1f  %6.1f  %12.1f  %13.1f  %13.1f  %14.1f  %8.1f", count, Double(received) / Double(count), pct(0.5), pct(0.99),
+                         cpu / wallSeconds * 100, workerCPU / wallSeconds * 100, Double(Self.rssKiB(server.processIdentifier)) / 1024,
+                         Double(workerRSS) / 1024,
                          Double(received * image.count) / wallSeconds / 1e6))
         }
         if !noIngest {
@@ -180,6 +185,17 @@ struct LiveBench: AsyncParsableCommand {
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// The live child processes of `pid` (the server's codec workers).
+    static func children(of pid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { child in
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == pid
+        }
     }
 
     static func rssKiB(_ pid: Int32) -> Int {

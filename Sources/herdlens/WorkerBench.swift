@@ -52,7 +52,8 @@ struct WorkerBench: AsyncParsableCommand {
             pool.shutdown()
             let (l50, l99, r50, r99) = (percentile(local, 0.5), percentile(local, 0.99), percentile(remote, 0.5), percentile(remote, 0.99))
             let name = (path as NSString).lastPathComponent
-            print(String(format: "%-30@ %8.2f / %-8.2f         %8.2f / %-8.2f     %+.2f ms (%+.0f%%)", name as NSString, l50, l99, r50, r99, r50 - l50, (r50 - l50) / l50 * 100))
+            let padded = name.count < 30 ? name + String(repeating: " ", count: 30 - name.count) : name
+            print(padded + String(format: " %8.2f / %-8.2f         %8.2f / %-8.2f     %+.2f ms (%+.0f%%)", l50, l99, r50, r99, r50 - l50, (r50 - l50) / l50 * 100))
         }
         // Throughput: the first frame, `workers` callers at once.
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: frames[0])))

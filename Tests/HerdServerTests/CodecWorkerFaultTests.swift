@@ -122,6 +122,32 @@ struct CodecWorkerFaultTests {
         }
     }
 
+    @Test("every refused sample over a real socket: an error naming its seq and code; the next good frame is acknowledged")
+    func refusedInputsOverSocket() async throws {
+        let fixture = try ServerFixture.unthrottled()
+        defer { fixture.cleanUp() }
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        let good = try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg")
+        try await app.test(.live) { client in
+            try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.device)) { inbound, outbound, _ in
+                var replies = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                var seq: UInt64 = 0
+                for name in SampleFrames.malformedNames {
+                    seq += 1
+                    try await outbound.write(try frame(fixture, seq: seq, try SampleFrames.bytes("malformed", name)))
+                    guard case .text(let text)? = try await replies.next() else { Issue.record("no reply to \(name)"); return }
+                    let reply = try errorReply(text)
+                    #expect(reply.code == String(name.split(separator: "-", maxSplits: 1)[0]) && reply.seq == seq, "\(name): \(text)")
+                    seq += 1
+                    try await outbound.write(try frame(fixture, seq: seq, good))
+                    guard case .text(let ack)? = try await replies.next() else { Issue.record("no ack after \(name)"); return }
+                    #expect(ack.contains(#""type":"ack""#) && ack.contains(#""seq":\#(seq)"#), "after \(name): \(ack)")
+                }
+            }
+            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+        }
+    }
+
     @Test("a worker killed mid-frame: that frame is refused naming its seq, the next is acknowledged, the input is kept")
     func workerKilledMidFrame() async throws {
         var configured = try ServerFixture.unthrottled { $0.codecWorkers = 1; $0.codecWorkerDeadlineSeconds = 60 }

@@ -65,7 +65,7 @@ struct CodecWorkerPoolTests {
         let rendered = try await pool.render(image, annotations: annotations, variants: [VariantSpec(overlay: true, maxWidth: 640), VariantSpec(overlay: false, maxWidth: 320)])
         let (expected, report) = try FrameComposer(renderer: OverlayRenderer()).compose(bytes, annotations: annotations)
         #expect(rendered.annotated == expected)
-        #expect(rendered.report.path == report.path.rawValue)
+        #expect(rendered.report.path == report.path)
         #expect(rendered.variants.count == 2)
         for variant in rendered.variants {
             let decoded = try ImageDecoder().decode(variant.bytes)
@@ -104,7 +104,7 @@ struct CodecWorkerPoolTests {
         let rendered = try await pool.render(image, annotations: AnnotationSet(frame: FrameSize(width: 320, height: 180), items: [
             .box(BoxAnnotation(rect: PixelRect(x: 10, y: 10, width: 100, height: 80), label: "pig")),
         ]))
-        #expect(rendered.report.path == "pixels")
+        #expect(rendered.report.path == .pixels)
         #expect(try JPEGDecoder().decode(rendered.annotated).width == 320)
     }
 
@@ -142,6 +142,27 @@ struct CodecWorkerPoolTests {
         #expect(kill(pid, 0) != 0)
         let good = try await pool.open(try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg"))
         #expect(try await pool.render(good, annotations: nil).report.width == 320)
+    }
+
+    @Test("runaway memory past the worker's limit fails that frame, not the next one")
+    func runawayMemory() async throws {
+        let faults = Faults()
+        let pool = CodecWorkerPool(
+            configuration: .init(executable: CodecWorkerPool.Configuration.defaultExecutable(), workers: 1, memoryLimitMB: 200),
+            logger: Self.logger, onFault: { faults.add($0) })
+        defer { pool.shutdown() }
+        let slow = try Self.slowFrame()  // 36 MP: 108 MB of RGB and a 144 MB overlay canvas, over 200 MB
+        var failure: (any Error)?
+        do {
+            _ = try await pool.render(try await pool.open(slow.bytes), annotations: slow.annotations)
+        } catch {
+            failure = error
+        }
+        // libjpeg or libpng may report the failed allocation (outOfMemory), or the process dies of it.
+        let refused = (failure as? CodecError).map { $0 == .outOfMemory() } ?? ((failure as? CodecWorkerError) == .crashed())
+        #expect(refused, "\(String(describing: failure))")
+        let good = try await pool.open(try SampleFrames.bytes("frames", "pen-day-720p.jpg"))
+        #expect(try await pool.render(good, annotations: nil).report.width == 1280)
     }
 
     @Test("an image opened on a worker that then crashed answers workerRestarted, not a fault of its own")
