@@ -42,18 +42,25 @@ struct WorkerBench: AsyncParsableCommand {
                 if i >= 10 { local.append(ComposeBench.ms(ContinuousClock.now - start)) }
             }
             let pool = CodecWorkerPool(configuration: .init(executable: executable, workers: 1), logger: logger)
-            var remote: [Double] = []
+            var remote: [Double] = [], opens: [Double] = [], inWorker: [Double] = []
             for i in 0..<(iterations + 10) {
                 let start = ContinuousClock.now
                 let image = try await pool.open(bytes)
-                _ = try await pool.render(image, annotations: changed(annotations, i))
-                if i >= 10 { remote.append(ComposeBench.ms(ContinuousClock.now - start)) }
+                let opened = ContinuousClock.now
+                let rendered = try await pool.render(image, annotations: changed(annotations, i))
+                if i >= 10 {
+                    remote.append(ComposeBench.ms(ContinuousClock.now - start))
+                    opens.append(ComposeBench.ms(opened - start))
+                    inWorker.append(ComposeBench.ms(rendered.report.total))
+                }
             }
             pool.shutdown()
             let (l50, l99, r50, r99) = (percentile(local, 0.5), percentile(local, 0.99), percentile(remote, 0.5), percentile(remote, 0.99))
             let name = (path as NSString).lastPathComponent
             let padded = name.count < 30 ? name + String(repeating: " ", count: 30 - name.count) : name
             print(padded + String(format: " %8.2f / %-8.2f         %8.2f / %-8.2f     %+.2f ms (%+.0f%%)", l50, l99, r50, r99, r50 - l50, (r50 - l50) / l50 * 100))
+            print(String(format: "%30@   of which: open round trip %.2f ms, compose inside the worker %.2f ms", "" as NSString,
+                         percentile(opens, 0.5), percentile(inWorker, 0.5)))
         }
         // Throughput: the first frame, `workers` callers at once.
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: frames[0])))
