@@ -155,14 +155,14 @@ public final class CodecWorkerPool: Sendable {
     /// The operation each worker is busy with now, or nil when idle.
     public var busyOperations: [String?] { slots.map { slot in slot.current.withLock { $0 } } }
 
-    /// Ends every worker; later requests fail with `workerUnavailable`.
+    /// Ends every worker; requests in flight and later ones fail with `workerUnavailable`. Never
+    /// blocks: a worker busy with a request is killed, and each slot's queue then reaps its process.
     public func shutdown() {
         guard !closed.exchange(true, ordering: .relaxed) else { return }
         for slot in slots {
-            slot.queue.sync {
-                slot.process = nil
-                slot.pid.store(0, ordering: .relaxed)
-            }
+            let pid = slot.pid.exchange(0, ordering: .relaxed)
+            if pid > 0 { kill(pid, SIGKILL) }
+            slot.queue.async { slot.process = nil }
         }
     }
 
@@ -235,6 +235,9 @@ public final class CodecWorkerPool: Sendable {
         do {
             let reply = try process.exchange(request, deadline: .now + configuration.deadline)
             return (reply, slot.generation)
+        } catch where closed.load(ordering: .relaxed) {
+            retire(slot)
+            throw CodecWorkerError.unavailable("the codec workers are shut down")
         } catch {
             let ending: String
             let fault: CodecWorkerError
