@@ -184,7 +184,9 @@ public func buildApplication(
             let failure = IngestFailure(error)
             throw HerdServerError(HTTPResponse.Status(code: failure.status), code: failure.code, message: failure.message)
         } catch let failure as IngestFailure {
-            throw HerdServerError(HTTPResponse.Status(code: failure.status), code: failure.code, message: failure.message)
+            throw HerdServerError(
+                HTTPResponse.Status(code: failure.status), code: failure.code, message: failure.message,
+                retryAfterSeconds: failure.retryAfterSeconds)
         }
     }
 

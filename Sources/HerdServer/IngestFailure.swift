@@ -11,13 +11,16 @@ struct IngestFailure: Error {
     var status: Int
     var stream: String?
     var seq: UInt64?
+    /// When the same request may succeed again (HTTP `Retry-After`), if known.
+    var retryAfterSeconds: Int?
 
-    init(code: String, message: String, status: Int, stream: String? = nil, seq: UInt64? = nil) {
+    init(code: String, message: String, status: Int, stream: String? = nil, seq: UInt64? = nil, retryAfterSeconds: Int? = nil) {
         self.code = code
         self.message = message
         self.status = status
         self.stream = stream
         self.seq = seq
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     init(_ error: ProtocolError, stream: String? = nil, seq: UInt64? = nil) {

@@ -61,7 +61,7 @@ struct IngestProcessor: Sendable {
             let seconds = Int((until - .now).components.seconds) + 1
             throw IngestFailure(
                 code: "quarantined", message: "this token's frames crashed or hung the codec workers repeatedly; refused for \(seconds) s",
-                status: 429, stream: stream, seq: header.seq)
+                status: 429, stream: stream, seq: header.seq, retryAfterSeconds: seconds)
         }
         let pipeline = try pipeline(for: header.stream, seq: header.seq)
         let outcome: IngestOutcome

@@ -64,9 +64,10 @@ def main():
         driver.find_element(By.ID, "token").send_keys(inspector)
         driver.find_element(By.ID, "signin-button").click()
         tile = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".tile[data-stream='farm-jx-017.cam-1'] img.frame"))
-        wait.until(lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", tile) > 0)
+        # The width of a loaded frame, read in the same call that sees it loaded: the next frame may replace
+        # the image (naturalWidth 0 while it loads) between two calls.
+        width = wait.until(lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", tile))
         # The grid asks for maxWidth=640: 720p frames come at 640, 1080p ones at 480 (libjpeg scales by 1/2^n).
-        width = driver.execute_script("return arguments[0].naturalWidth", tile)
         check(width in (480, 640), f"grid tile shows a frame scaled to fit 640 (got {width})")
         check(inspector not in driver.current_url, "the token never appears in the URL")
         cookie = driver.get_cookie("herd_session")

@@ -232,10 +232,12 @@ struct CodecWorkerFaultTests {
             headers[.authorization] = "Bearer \(fixture.device)"
             headers[.contentType] = "multipart/form-data; boundary=herdlens-test-boundary"
             let metadata = WireJSON.encode(try fixture.header(seq: 4))
-            let (status, body) = try await client.execute(
+            let (status, body, retryAfter) = try await client.execute(
                 uri: "/api/v1/streams/\(fixture.stream)/frames", method: .post, headers: headers,
-                body: ByteBuffer(bytes: ServerFixture.multipart(metadata: metadata, image: good))) { ($0.status, String(buffer: $0.body)) }
+                body: ByteBuffer(bytes: ServerFixture.multipart(metadata: metadata, image: good))
+            ) { ($0.status, String(buffer: $0.body), $0.headers[.retryAfter].flatMap { Int($0) }) }
             #expect(status == .tooManyRequests && body.contains(#""code":"quarantined""#), "\(status) \(body)")
+            #expect(retryAfter.map { (1...300).contains($0) } == true, "Retry-After: \(String(describing: retryAfter))")
             // Another device is not affected.
             try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.otherDevice)) { inbound, outbound, _ in
                 var replies = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
