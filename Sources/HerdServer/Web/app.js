@@ -68,12 +68,16 @@ function liveSocket(streams, options, onFrame, onEvent, reopen) {
   ws.binaryType = "arraybuffer";
   setConnection("connecting");
   ws.onopen = () => {
+    if (ws.intended) return;
     state.backoff = 0;
     setConnection("online");
   };
   ws.onclose = (event) => {
+    // A socket closed on purpose (leaving the grid for one stream) may finish closing after its successor
+    // is open: it must not mark the page offline.
+    if (ws.intended) return;
     setConnection("offline");
-    if (!ws.intended) onDropped(event, reopen);
+    onDropped(event, reopen);
   };
   ws.onmessage = (message) => {
     if (typeof message.data === "string") onEvent(JSON.parse(message.data));
