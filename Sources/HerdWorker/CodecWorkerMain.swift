@@ -47,7 +47,7 @@ public enum CodecWorkerMain {
                 WorkerMessage(op: .hello, id: 0, json: encode(WorkerHello(pid: getpid(), confinement: confinement))), to: 1, deadline: nil)
             while true {
                 let request = try WorkerIO.read(from: 0, deadline: nil)
-                if let reply = state.handle(request) { try WorkerIO.write(reply, to: 1, deadline: nil) }
+                try WorkerIO.write(state.handle(request), to: 1, deadline: nil)
             }
         } catch {
             return error == .closed ? 0 : 71
@@ -76,15 +76,12 @@ private final class WorkerState {
         encoder = try JPEGEncoder()
     }
 
-    func handle(_ request: WorkerMessage) -> WorkerMessage? {
+    func handle(_ request: WorkerMessage) -> WorkerMessage {
         do {
             switch request.op {
             case .open: return try open(request)
             case .render: return try render(request)
             case .scale: return try scale(request)
-            case .release:
-                forget(try decode(ReleaseRequest.self, request).handle)
-                return nil
             case .probe:
                 let probe = try decode(ProbeRequest.self, request)
                 let found = herdworker_probe(probe.readablePath)
@@ -132,7 +129,7 @@ private final class WorkerState {
     private func render(_ request: WorkerMessage) throws -> WorkerMessage {
         let render = try decode(RenderRequest.self, request)
         guard let image = images[render.handle] else { throw CodecError.invalidArgument("no image under handle \(render.handle)") }
-        if render.release { forget(render.handle) }
+        forget(render.handle)
         let (annotated, report) = try composer.compose(image.bytes, annotations: render.annotations)
         var blobs = [annotated]
         var variants: [RenderReply.Variant] = []

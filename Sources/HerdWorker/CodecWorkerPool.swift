@@ -18,7 +18,7 @@ import Glibc
 /// loop) on which requests are written and answers awaited with a deadline. A worker that dies on a
 /// request, or overruns the deadline (it is then killed), fails that request with `workerCrashed` or
 /// `workerTimeout`, is reported through `onFault` with the bytes it was given, and is replaced for the
-/// next request. Images opened on a worker stay there under a handle until rendered or released, so
+/// next request. Images opened on a worker stay there under a handle until rendered (or 32 newer ones are opened), so
 /// the header parse and the render share one copy of the bytes.
 public final class CodecWorkerPool: Sendable {
     public struct Configuration: Sendable {
@@ -105,11 +105,11 @@ public final class CodecWorkerPool: Sendable {
             height: open.height, displayWidth: open.displayWidth, displayHeight: open.displayHeight)
     }
 
-    /// Composes `annotations` over an opened image (coefficient path where it can), plus `variants`, and
-    /// forgets the image.
+    /// Composes `annotations` over an opened image (coefficient path where it can), plus `variants`; the
+    /// worker forgets the image (an image never rendered is forgotten once 32 newer ones are open).
     public func render(_ image: WorkerImage, annotations: AnnotationSet?, variants: [VariantSpec] = []) async throws -> RenderedFrame {
         let slot = slots[image.slot]
-        let request = RenderRequest(handle: image.handle, annotations: annotations, variants: variants, release: true)
+        let request = RenderRequest(handle: image.handle, annotations: annotations, variants: variants)
         let (reply, _) = try await run(on: slot, .render, json: request, blobs: [], input: image.bytes, generation: image.generation)
         let rendered: RenderReply = try decode(reply)
         guard reply.blobs.count == rendered.variants.count + 1 else { throw CodecWorkerError.crashed("worker answered a malformed render") }
@@ -122,21 +122,11 @@ public final class CodecWorkerPool: Sendable {
         return RenderedFrame(annotated: reply.blobs[0], report: report, variants: variantFrames)
     }
 
-    /// Forgets an opened image that will not be rendered.
-    public func release(_ image: WorkerImage) {
-        let slot = slots[image.slot]
-        let message = WorkerMessage(op: .release, id: 0, json: CodecWorkerMain.encode(ReleaseRequest(handle: image.handle)))
-        slot.queue.async { [configuration] in
-            guard let process = slot.process, slot.generation == image.generation else { return }
-            try? process.send(message, deadline: .now + configuration.deadline)
-        }
-    }
-
     /// A JPEG scaled to fit `maxWidth` (libjpeg's 1/2, 1/4 or 1/8 decode, re-encoded at quality 80).
     public func scale(_ jpeg: [UInt8], maxWidth: Int) async throws -> (bytes: [UInt8], width: Int, height: Int) {
         let slot = try leastBusySlot()
         let (reply, _) = try await run(
-            on: slot, .scale, json: ScaleRequest(maxWidth: maxWidth, quality: 80), blobs: [jpeg], input: jpeg, generation: nil)
+            on: slot, .scale, json: ScaleRequest(maxWidth: maxWidth), blobs: [jpeg], input: jpeg, generation: nil)
         let scaled: ScaleReply = try decode(reply)
         guard let bytes = reply.blobs.first else { throw CodecWorkerError.crashed("worker answered a malformed scale") }
         return (bytes, scaled.width, scaled.height)
@@ -234,6 +224,8 @@ public final class CodecWorkerPool: Sendable {
         defer { slot.current.withLock { $0 = nil } }
         do {
             let reply = try process.exchange(request, deadline: .now + configuration.deadline)
+            // An answer to another question is a worker gone wrong: treated like garbage on the pipe.
+            guard reply.op == request.op || reply.op == .failure else { throw WorkerIOError.malformed }
             return (reply, slot.generation)
         } catch where closed.load(ordering: .relaxed) {
             retire(slot)
@@ -241,13 +233,18 @@ public final class CodecWorkerPool: Sendable {
         } catch {
             let ending: String
             let fault: CodecWorkerError
-            switch error {
-            case .timedOut:
+            switch error as? WorkerIOError {
+            case .timedOut?:
                 ending = process.end()
                 fault = .timedOut("no answer within \(configuration.deadline); worker \(process.pid) killed")
-            default:
+            case .closed?:
+                // The worker closed its end: it is dying; wait (briefly) to say how.
                 ending = process.reapAfterClose()
                 fault = .crashed("worker \(process.pid) ended on this image: \(ending)")
+            default:
+                // Garbage on the pipe or a failed pipe call: a live worker that is no longer trusted.
+                ending = process.end()
+                fault = .crashed("worker \(process.pid) answered nonsense on this image and was killed")
             }
             retire(slot)
             logger.error("codec worker fault", metadata: [

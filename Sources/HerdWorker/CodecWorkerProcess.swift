@@ -80,11 +80,6 @@ final class CodecWorkerProcess {
         }
     }
 
-    /// Sends a message that has no reply.
-    func send(_ message: WorkerMessage, deadline: ContinuousClock.Instant) throws(WorkerIOError) {
-        try WorkerIO.write(message, to: toChild, deadline: deadline)
-    }
-
     /// Kills the worker (if it still runs) and says how it ended: "signal 11 (SIGSEGV)", "exit 71".
     func end() -> String {
         guard !reaped else { return "ended" }

@@ -12,8 +12,6 @@ struct WorkerMessage: Sendable {
         case open = 2
         /// Annotate, compose and build variants of a kept image (`RenderRequest` -> `RenderReply`).
         case render = 3
-        /// Forget a kept image (`ReleaseRequest`, no reply).
-        case release = 4
         /// Scale a JPEG down for a viewer (`ScaleRequest` -> `ScaleReply`).
         case scale = 5
         /// Try what confinement forbids (`ProbeRequest` -> `ProbeReply`).

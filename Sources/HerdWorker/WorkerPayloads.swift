@@ -27,8 +27,6 @@ struct RenderRequest: Codable, Sendable {
     var handle: UInt64
     var annotations: AnnotationSet?
     var variants: [VariantSpec]
-    /// Forget the image once rendered.
-    var release: Bool
 }
 
 struct RenderReply: Codable, Sendable {
@@ -49,16 +47,11 @@ struct RenderReply: Codable, Sendable {
 
 struct ScaleRequest: Codable, Sendable {
     var maxWidth: Int
-    var quality: Int
 }
 
 struct ScaleReply: Codable, Sendable {
     var width: Int
     var height: Int
-}
-
-struct ReleaseRequest: Codable, Sendable {
-    var handle: UInt64
 }
 
 struct ProbeRequest: Codable, Sendable {
