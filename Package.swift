@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "HerdProtocol", targets: ["HerdProtocol"]),
         .library(name: "HerdOverlay", targets: ["HerdOverlay"]),
         .library(name: "HerdIdentity", targets: ["HerdIdentity"]),
+        .library(name: "HerdRecording", targets: ["HerdRecording"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -42,6 +43,8 @@ let package = Package(
         .target(name: "CHerdFreeType", dependencies: ["CFreeTypeLib"]),
         // Spawning and confining codec workers (posix_spawn, rlimits, Landlock, seccomp).
         .target(name: "CHerdWorker"),
+        // CRC32C for record framing (SSE 4.2 when present).
+        .target(name: "CHerdCRC", cSettings: [.unsafeFlags(["-O3"])]),
 
         .target(name: "HerdImaging"),
         .target(name: "HerdCodecs", dependencies: ["HerdImaging", "CHerdJPEG", "CHerdPNG"]),
@@ -81,12 +84,24 @@ let package = Package(
             ]
         ),
 
+        // Evidence: sessions of hash-chained, CRC-framed records in segment files, group commit, signed
+        // checkpoints, the index (SQLite behind `RecordingIndex`), recovery, verify, retention.
+        .target(
+            name: "HerdRecording",
+            dependencies: [
+                "CHerdCRC", "HerdProtocol",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The service: Hummingbird routes, WebSocket ingest and live view, token auth; wires identity to
         // the pipeline. Nothing below it imports Hummingbird.
         .target(
             name: "HerdServer",
             dependencies: [
-                "HerdPipeline", "HerdIdentity", "HerdProtocol", "HerdCodecs", "HerdWorker",
+                "HerdPipeline", "HerdIdentity", "HerdProtocol", "HerdCodecs", "HerdWorker", "HerdRecording",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -115,7 +130,7 @@ let package = Package(
         .executableTarget(
             name: "herdlens",
             dependencies: [
-                "HerdOverlay", "HerdCodecs", "HerdProtocol", "HerdIdentity", "HerdServer", "HerdDevice", "HerdWorker",
+                "HerdOverlay", "HerdCodecs", "HerdProtocol", "HerdIdentity", "HerdServer", "HerdDevice", "HerdWorker", "HerdRecording",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -132,6 +147,10 @@ let package = Package(
         .testTarget(name: "HerdProtocolTests", dependencies: ["HerdProtocol", "HerdTesting"]),
         .testTarget(name: "HerdOverlayTests", dependencies: ["HerdOverlay", "HerdTesting"], exclude: ["Golden"]),
         .testTarget(name: "HerdIdentityTests", dependencies: ["HerdIdentity", "HerdTesting"]),
+        .testTarget(
+            name: "HerdRecordingTests",
+            dependencies: ["HerdRecording", "HerdProtocol", "HerdTesting", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "HerdPipelineTests",
             dependencies: ["HerdPipeline", "HerdWorker", "HerdTesting", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]

@@ -1,0 +1,24 @@
+// CRC32C (Castagnoli) for HerdRecording's record framing. Every symbol is prefixed `herdcrc_`.
+// Uses the SSE 4.2 crc32 instruction when the CPU has it (checked once at run time), a table
+// otherwise; both give the same value.
+#ifndef HERDCRC_H
+#define HERDCRC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Extends `crc` (0 to start) over `length` bytes; pass the result back to continue a running CRC.
+uint32_t herdcrc_crc32c(uint32_t crc, const uint8_t *data, size_t length);
+
+/// 1 when the hardware path is in use (for benchmarks and the docs).
+int herdcrc_hardware(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

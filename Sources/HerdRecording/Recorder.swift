@@ -1,0 +1,247 @@
+import Crypto
+import Dispatch
+import Foundation
+import HerdProtocol
+import Logging
+import Synchronization
+
+/// Evidence recording for every stream: sessions of hash-chained, CRC-framed records in segment files,
+/// a group commit per stream (the ack waits for it), signed checkpoints, an index (`RecordingIndex`),
+/// crash recovery at start, retention and the storage guard. Thread-safe; blocking work runs on each
+/// stream's Dispatch queue, never on the caller's.
+public final class Recorder: Sendable {
+    public let configuration: RecorderConfiguration
+    public let index: any RecordingIndex
+    public let key: RecordingKey
+    let logger: Logger
+    let events: RecorderEvents
+    private let streams = Mutex<[String: StreamRecorder]>([:])
+    private let storageFull = Atomic<Bool>(false)
+    private let bytesUsed: Atomic<Int64>
+    private let openCount = Atomic<Int>(0)
+    private let housekeepingQueue = DispatchQueue(label: "herdlens.recorder.housekeeping")
+    /// What recovery did at start (for the log and the tests).
+    public let recovery: RecoveryReport
+
+    public static let software = "herdlens-recorder/1"
+
+    /// Opens (or creates) the recordings, loads or creates the signing key, and recovers what a crash
+    /// left: torn tails cut, the index completed from the segments past its last commit, open sessions
+    /// closed with reason `recovered`.
+    public init(configuration: RecorderConfiguration, logger: Logger, events: RecorderEvents = RecorderEvents()) throws(RecordingError) {
+        try configuration.validate()
+        self.configuration = configuration
+        self.logger = logger
+        self.events = events
+        do {
+            try FileManager.default.createDirectory(atPath: configuration.directory, withIntermediateDirectories: true)
+        } catch {
+            throw .storage("cannot create \(configuration.directory): \(error)")
+        }
+        key = try RecordingKey.loadOrCreate(path: configuration.keyPath)
+        index = try SQLiteRecordingIndex(path: configuration.directory + "/index.sqlite")
+        let started = ContinuousClock.now
+        var report = try RecoveryWorker(directory: configuration.directory, index: index, key: key, logger: logger).run()
+        report.duration = ContinuousClock.now - started
+        recovery = report
+        bytesUsed = Atomic(try index.totalBytes())
+        if report.sessionsClosed > 0 || report.recordsRecovered > 0 || report.bytesTruncated > 0 {
+            logger.notice("recording recovered after an unclean stop", metadata: [
+                "herd.sessions.closed": "\(report.sessionsClosed)", "herd.records.recovered": "\(report.recordsRecovered)",
+                "herd.bytes.truncated": "\(report.bytesTruncated)", "herd.duration": "\(report.duration)",
+            ])
+        }
+        checkStorage()
+    }
+
+    func sessionDirectory(stream: String, id: String) -> String { configuration.directory + "/" + stream + "/" + id }
+
+    static func newSessionID(at micros: Int64) -> String {
+        let t = Micros.text(micros)  // 2026-12-02T00:30:00.123Z
+        let compact = t.prefix(19).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
+        var random = SystemRandomNumberGenerator()
+        return "s-\(compact)Z-\(Hex.encode((0..<5).map { _ in UInt8.random(in: 0...255, using: &random) }))"
+    }
+
+    private func recorder(for stream: String) -> StreamRecorder {
+        streams.withLock { map in
+            if let r = map[stream] { return r }
+            let r = StreamRecorder(stream: stream, recorder: self)
+            map[stream] = r
+            return r
+        }
+    }
+
+    private func run<T: Sendable>(_ stream: String, _ body: @escaping @Sendable (StreamRecorder) -> T) async -> T {
+        let r = recorder(for: stream)
+        return await withCheckedContinuation { c in r.queue.async { c.resume(returning: body(r)) } }
+    }
+
+    // MARK: ingest
+
+    /// Deduplicates and appends a frame (with its annotations) in arrival order. Wait on the returned
+    /// durability before acknowledging.
+    public func admit(_ frame: FrameSubmission) async -> Admission {
+        await run(frame.stream.rawValue) { $0.admit(frame) }
+    }
+
+    /// A telemetry message as received.
+    public func telemetry(stream: StreamID, message: [UInt8], receivedAt: Timestamp) {
+        recorder(for: stream.rawValue).queue.async { [self] in
+            recorder(for: stream.rawValue).append(.telemetry, meta: Meta.encode(TelemetryMeta(receivedAt: receivedAt.text)), blobs: [message], openIfNeeded: true)
+        }
+    }
+
+    /// A refused frame or message, recorded in the open session (if any) so gaps are explained.
+    public func refusal(stream: StreamID, seq: UInt64?, code: String, message: String) {
+        let meta = Meta.encode(RefusalMeta(receivedAt: Timestamp.now().text, seq: seq, code: code, message: message))
+        let r = recorder(for: stream.rawValue)
+        r.queue.async { r.append(.refusal, meta: meta, openIfNeeded: false) }
+    }
+
+    /// Anything else worth keeping in the open session (a codec fault after the ack, a session message).
+    public func event(stream: StreamID, event: String, seq: UInt64? = nil, detail: String? = nil) {
+        let meta = Meta.encode(EventMeta(at: Timestamp.now().text, event: event, seq: seq, detail: detail))
+        let r = recorder(for: stream.rawValue)
+        r.queue.async { r.append(.event, meta: meta, openIfNeeded: false) }
+    }
+
+    // MARK: sessions
+
+    /// Opens a session on `stream` (the open one closes first, unless it carries the same consignment id).
+    public func startSession(stream: StreamID, consignment: Consignment?, openedBy: String) async throws(RecordingError) -> SessionRow {
+        try await run(stream.rawValue) { r in Result { () throws(RecordingError) in try r.start(consignment: consignment, openedBy: openedBy) } }.get()
+    }
+
+    /// Ends the open session of `stream`; nil when none was open.
+    public func endSession(stream: StreamID, reason: String) async throws(RecordingError) -> SessionRow? {
+        try await run(stream.rawValue) { r in Result { () throws(RecordingError) in try r.end(reason: reason) } }.get()
+    }
+
+    /// The open session of a stream, if any.
+    public func openSession(stream: StreamID) async -> SessionRow? {
+        await run(stream.rawValue) { $0.current?.row }
+    }
+
+    public func setHold(_ id: String, _ hold: Bool) async throws(RecordingError) {
+        try await onHousekeeping { () throws(RecordingError) in try self.index.setHold(id, hold) }
+        // An open session's live row carries the hold too (so a full disk does not stop it).
+        if let row = try await onHousekeeping({ () throws(RecordingError) in try self.index.session(id) }), row.isOpen {
+            await run(row.stream) { r in if r.current?.row.id == id { r.current?.row.hold = hold } }
+        }
+        checkStorage()
+    }
+
+    /// Index reads, off the caller's thread.
+    public func onHousekeeping<T: Sendable>(_ body: @escaping @Sendable () throws(RecordingError) -> T) async throws(RecordingError) -> T {
+        let result: Result<T, RecordingError> = await withCheckedContinuation { c in
+            housekeepingQueue.async { c.resume(returning: Result { () throws(RecordingError) in try body() }) }
+        }
+        return try result.get()
+    }
+
+    /// Closes every open session (reason `shutdown`) and commits.
+    public func shutdown() async {
+        let all = streams.withLock { Array($0.values) }
+        for r in all { await withCheckedContinuation { c in r.queue.async { r.closeAll(reason: "shutdown"); c.resume() } } }
+    }
+
+    // MARK: housekeeping
+
+    /// Idle sessions, checkpoints, retention and the storage check; the server calls it every second.
+    public func housekeeping() async {
+        let all = streams.withLock { Array($0.values) }
+        for r in all { await withCheckedContinuation { c in r.queue.async { r.housekeeping(); c.resume() } } }
+    }
+
+    /// Purges what retention allows and re-evaluates the storage guard.
+    public func retention() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            housekeepingQueue.async { [self] in
+                purge()
+                checkStorage()
+                c.resume()
+            }
+        }
+    }
+
+    private func purge() {
+        do throws(RecordingError) {
+            let now = Micros.now()
+            var used = bytesUsed.load(ordering: .relaxed)
+            for row in try index.purgeCandidates(limit: 10_000) {
+                let days = configuration.streamRetentionDays[row.stream] ?? configuration.retentionDays
+                let expired = now - (row.endedAtMicros ?? now) > Int64(days * 86_400 * 1_000_000)
+                let overSize = configuration.maxBytes > 0 && used > configuration.maxBytes
+                let lowSpace = freeBytes() < configuration.minFreeBytes
+                guard expired || overSize || lowSpace else { continue }
+                try index.deleteSession(row.id)
+                try? FileManager.default.removeItem(atPath: sessionDirectory(stream: row.stream, id: row.id))
+                used -= row.bytes
+                bytesUsed.subtract(row.bytes, ordering: .relaxed)
+                events.purged(row.id, row.bytes)
+                logger.notice("session purged", metadata: [
+                    "herd.session": "\(row.id)", "herd.stream": "\(row.stream)", "herd.bytes": "\(row.bytes)",
+                    "herd.reason": "\(expired ? "age" : overSize ? "size" : "freeSpace")",
+                ])
+            }
+        } catch {
+            logger.error("retention failed", metadata: ["herd.error": "\(error)"])
+        }
+    }
+
+    /// Free bytes on the recordings' file system.
+    public func freeBytes() -> Int64 {
+        var st = statvfs()
+        guard statvfs(configuration.directory, &st) == 0 else { return 0 }
+        return Int64(st.f_bavail) * Int64(st.f_frsize)
+    }
+
+    private func checkStorage() {
+        let full = (configuration.maxBytes > 0 && bytesUsed.load(ordering: .relaxed) >= configuration.maxBytes)
+            || freeBytes() < configuration.minFreeBytes
+        let was = storageFull.exchange(full, ordering: .relaxed)
+        if was != full {
+            if full {
+                logger.error("recording storage full: unheld streams are refused storageFull until space returns")
+            } else {
+                logger.notice("recording storage available again")
+            }
+        }
+    }
+
+    // MARK: state for the streams and metrics
+
+    public var isStorageFull: Bool { storageFull.load(ordering: .relaxed) }
+    public var recordedBytes: Int64 { bytesUsed.load(ordering: .relaxed) }
+    public var sessionsOpen: Int { openCount.load(ordering: .relaxed) }
+
+    func noteStorageFull() { storageFull.store(true, ordering: .relaxed) }
+    func addBytes(_ n: Int64) { bytesUsed.add(n, ordering: .relaxed) }
+    func sessionOpened() { events.sessionsOpen(openCount.add(1, ordering: .relaxed).newValue) }
+    func sessionClosed() { events.sessionsOpen(openCount.subtract(1, ordering: .relaxed).newValue) }
+
+    /// Whether the recorder can write (index and directory): for `/readyz`.
+    public func checkWritable() throws(RecordingError) {
+        try index.check()
+        let probe = configuration.directory + "/.probe"
+        let fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SegmentFile.errnoError("cannot write in \(configuration.directory)") }
+        close(fd)
+        unlink(probe)
+        if isStorageFull { throw .storageFull("recording storage full (\(freeBytes()) bytes free, \(recordedBytes) recorded)") }
+    }
+
+    // MARK: reading
+
+    /// Checks a session's chain, CRCs and signatures (see `Verifier`).
+    public func verify(session id: String) async throws(RecordingError) -> VerifyReport {
+        try await onHousekeeping { () throws(RecordingError) in
+            guard let row = try self.index.session(id) else { throw .notFound("no session \(id)") }
+            let trusted = TrustedKeys.load(dataDirectory: self.configuration.dataDirectory, current: self.key)
+            return Verifier(trusted: trusted).verify(
+                directory: self.sessionDirectory(stream: row.stream, id: id), session: id, indexed: try self.index.frames(session: id),
+                closed: !row.isOpen, upTo: row.isOpen ? (row.segment, row.segmentOffset) : nil)
+        }
+    }
+}

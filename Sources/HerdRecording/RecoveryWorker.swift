@@ -1,0 +1,140 @@
+import Foundation
+import HerdProtocol
+import Logging
+
+/// What start-up recovery found and did.
+public struct RecoveryReport: Sendable, Hashable {
+    public var sessionsScanned = 0
+    public var sessionsClosed = 0
+    public var recordsRecovered = 0
+    public var framesRecovered = 0
+    public var bytesTruncated: Int64 = 0
+    public var duration: Duration = .zero
+}
+
+/// Start-up recovery: for each session whose segments go past the index's committed point (a stat per
+/// session, not a read), read only the records after it, index them, cut a torn tail, and close sessions
+/// the server never closed (reason `recovered`) with a final signed checkpoint.
+struct RecoveryWorker {
+    let directory: String
+    let index: any RecordingIndex
+    let key: RecordingKey
+    let logger: Logger
+
+    func run() throws(RecordingError) -> RecoveryReport {
+        var report = RecoveryReport()
+        for var row in try index.allSessions() {
+            let dir = directory + "/" + row.stream + "/" + row.id
+            let numbers = SegmentFile.numbers(in: dir)
+            let size = (try? FileManager.default.attributesOfItem(atPath: dir + "/" + SegmentFile.name(row.segment))[.size] as? Int64) ?? 0
+            let beyond = (numbers.last ?? 0) > row.segment || size > row.segmentOffset
+            guard beyond || row.isOpen || !(lastIsFinal(row)) else { continue }
+            report.sessionsScanned += 1
+            var frames: [FrameRow] = []
+            var head = row.head
+            var records = row.records
+            var lastWasFinal = lastIsFinal(row)
+            let walker = SegmentWalker(directory: dir, verifyHash: true)
+            let stop = try walker.walk(from: (row.segment, row.segmentOffset)) { record, segment, offset, size in
+                guard record.index == records, Hex.encode(record.previousHash) == head else { return false }
+                records += 1
+                head = Hex.encode(record.hash)
+                row.records = records
+                row.head = head
+                row.segment = segment
+                row.segmentOffset = offset + Int64(size)
+                row.bytes += Int64(size)
+                lastWasFinal = false
+                switch record.knownKind {
+                case .frame:
+                    if let meta = Meta.decode(FrameMeta.self, record.meta), let captured = try? Timestamp(parsing: meta.capturedAt),
+                        let received = try? Timestamp(parsing: meta.receivedAt), let digest = Hex.decode(meta.imageSHA256)
+                    {
+                        let c = Micros.of(captured)
+                        frames.append(FrameRow(
+                            stream: row.stream, seq: meta.seq, session: row.id, capturedAtMicros: c, receivedAtMicros: Micros.of(received),
+                            segment: segment, offset: offset, length: size, digest: digest, late: meta.late ?? false))
+                        row.frames += 1
+                        if meta.late == true { row.late += 1 }
+                        row.minSeq = min(row.minSeq ?? meta.seq, meta.seq)
+                        row.maxSeq = max(row.maxSeq ?? meta.seq, meta.seq)
+                        row.firstCapturedMicros = min(row.firstCapturedMicros ?? c, c)
+                        row.lastCapturedMicros = max(row.lastCapturedMicros ?? c, c)
+                    }
+                case .annotations:
+                    if let meta = Meta.decode(AnnotationsMeta.self, record.meta) { row.alerts += meta.alerts?.count ?? 0 }
+                case .refusal:
+                    row.refused += 1
+                case .sessionClosed:
+                    if let meta = Meta.decode(SessionClosedMeta.self, record.meta), let at = try? Timestamp(parsing: meta.at) {
+                        row.endedAtMicros = Micros.of(at)
+                        row.endReason = meta.reason
+                    }
+                case .checkpoint:
+                    if record.blobs.count == 2, let manifest = Meta.decode(Manifest.self, record.blobs[0]) {
+                        row.manifest = String(decoding: record.blobs[0], as: UTF8.self)
+                        lastWasFinal = manifest.final
+                    }
+                default:
+                    break
+                }
+                report.recordsRecovered += 1
+                return true
+            }
+            if let stop {
+                report.bytesTruncated += cut(stop, dir: dir, keep: row)
+            }
+            report.framesRecovered += frames.count
+            try index.commit(frames: frames, sessions: [row])
+            if row.isOpen || !lastWasFinal {
+                let log = try SessionLog(resume: row, directory: dir, addendum: !row.isOpen)
+                if row.isOpen {
+                    let note = "the server stopped without closing this session; \(frames.count) frames re-indexed from its segments"
+                    let now = Micros.now()
+                    try log.append(.sessionClosed, meta: Meta.encode(SessionClosedMeta(at: Micros.text(now), reason: "recovered", note: note)))
+                    log.row.endedAtMicros = now
+                    log.row.endReason = "recovered"
+                }
+                try log.checkpoint(key: key, final: true, addendum: row.isOpen ? nil : log.row.addenda)
+                try log.sync()
+                try index.commit(frames: [], sessions: [log.row])
+                log.markCommitted()
+                log.close()
+                report.sessionsClosed += 1
+            }
+        }
+        return report
+    }
+
+    /// Whether the index's last manifest for the session is final (it was closed and signed).
+    private func lastIsFinal(_ row: SessionRow) -> Bool {
+        guard let text = row.manifest, let manifest = Meta.decode(Manifest.self, Array(text.utf8)) else { return false }
+        return manifest.final && manifest.records + 1 == row.records
+    }
+
+    /// Cuts a torn or damaged tail off the last segment read (and any empty segment after it).
+    private func cut(_ stop: SegmentWalker.Stop, dir: String, keep row: SessionRow) -> Int64 {
+        switch stop {
+        case .truncated(let segment, let offset), .corrupt(let segment, let offset, _):
+            let path = dir + "/" + SegmentFile.name(segment)
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? offset
+            if case .corrupt(_, _, let reason) = stop {
+                logger.warning("damaged record cut from a segment at recovery", metadata: [
+                    "herd.session": "\(row.id)", "herd.segment": "\(segment)", "herd.offset": "\(offset)", "herd.reason": "\(reason)",
+                ])
+            }
+            let fd = open(path, O_WRONLY)
+            guard fd >= 0 else { return 0 }
+            defer { close(fd) }
+            _ = ftruncate(fd, off_t(offset))
+            _ = fsync(fd)
+            return size - offset
+        case .badHeader(let segment, _):
+            // A segment created but never written (crash between create and header): remove it.
+            let path = dir + "/" + SegmentFile.name(segment)
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+            if size < Int64(SegmentFile.headerSize) { unlink(path) }
+            return size
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import HerdProtocol
+import HerdTesting
+import Testing
+@testable import HerdRecording
+
+@Suite("Recorder: durable, deduplicated, recovered", .timeLimit(.minutes(2)))
+struct RecorderTests {
+    static func image(_ seq: UInt64) -> [UInt8] { Array("jpeg-bytes-\(seq)-".utf8) + [UInt8](repeating: UInt8(seq % 251), count: 2000) }
+
+    @Test func everyAcknowledgedFrameIsIndexedWithItsExactBytes() async throws {
+        let f = RecordingFixture()
+        let recorder = try f.recorder()
+        let sessions = try await RecordingFixture.record(recorder, seqs: 1...30, image: Self.image)
+        #expect(Set(sessions).count == 1)
+        let row = try #require(try recorder.index.session(sessions[0]))
+        #expect(row.frames == 30 && row.isOpen)
+        for seq in UInt64(1)...30 {
+            let indexed = try #require(try recorder.index.frame(stream: "pen-1", seq: seq))
+            let data = try SegmentFile.map(f.segmentPath(row, indexed.segment))
+            let read = data.withUnsafeBytes { Record.read($0, at: Int(indexed.offset), verifyHash: true) }
+            guard case .record(let record, _) = read else { Issue.record("seq \(seq) unreadable"); continue }
+            #expect(record.knownKind == .frame)
+            #expect(record.blobs[1] == Self.image(seq))
+            #expect(String(decoding: record.blobs[0], as: UTF8.self).contains("\"seq\":\(seq)"))
+        }
+        let report = try await recorder.verify(session: row.id)
+        #expect(report.ok, "\(String(describing: report.failure))")
+    }
+
+    @Test func resentSeqIsDuplicateWithSameBytesAndConflictWithOthersAcrossARestart() async throws {
+        let f = RecordingFixture()
+        do {
+            let recorder = try f.recorder()
+            try await RecordingFixture.record(recorder, seqs: 1...5, image: Self.image)
+            // Before the commit window closes, too.
+            guard case .duplicate = await recorder.admit(RecordingFixture.frame(seq: 5, image: Self.image(5))) else {
+                Issue.record("re-sent seq 5 not a duplicate")
+                return
+            }
+        }
+        let restarted = try f.recorder()
+        #expect(restarted.recovery.sessionsClosed == 1)
+        guard case .duplicate(_, let durability) = await restarted.admit(RecordingFixture.frame(seq: 3, image: Self.image(3))) else {
+            Issue.record("after a restart, re-sent seq 3 was not a duplicate")
+            return
+        }
+        try await durability.wait()
+        guard case .conflict = await restarted.admit(RecordingFixture.frame(seq: 4, image: Self.image(99))) else {
+            Issue.record("seq 4 with other bytes was not a conflict")
+            return
+        }
+        // A new session does not forget either.
+        _ = try await restarted.startSession(stream: RecordingFixture.stream, consignment: Consignment(id: "C-2"), openedBy: "device")
+        guard case .duplicate = await restarted.admit(RecordingFixture.frame(seq: 2, image: Self.image(2))) else {
+            Issue.record("a session start forgot seq 2")
+            return
+        }
+    }
+
+    @Test func sessionsCloseSignedAndVerify() async throws {
+        let f = RecordingFixture()
+        let recorder = try f.recorder()
+        let consignment = Consignment(id: "HK-2026-0042", declaredHeadCount: 98, farm: "F-0331", vehiclePlate: "ZH-12345")
+        let opened = try await recorder.startSession(stream: RecordingFixture.stream, consignment: consignment, openedBy: "device")
+        try await RecordingFixture.record(recorder, seqs: 1...10, image: Self.image)
+        let closed = try #require(try await recorder.endSession(stream: RecordingFixture.stream, reason: "device"))
+        #expect(closed.id == opened.id && closed.endReason == "device" && closed.frames == 10)
+        let manifest = try #require(closed.manifest.flatMap { try? JSONDecoder().decode(Manifest.self, from: Data($0.utf8)) })
+        #expect(manifest.final && manifest.frames == 10 && manifest.consignment?.vehiclePlate == "ZH-12345" && manifest.keyId == recorder.key.keyId)
+        let report = try await recorder.verify(session: closed.id)
+        #expect(report.ok && report.frames == 10 && report.checkpoints == 1 && report.unsignedRecords == 0)
+    }
+
+    @Test func crashMidWriteCutsTheTornTailAndKeepsEveryDurableFrame() async throws {
+        let f = RecordingFixture()
+        var row: SessionRow
+        do {
+            let recorder = try f.recorder()
+            let sessions = try await RecordingFixture.record(recorder, seqs: 1...8, image: Self.image)
+            row = try #require(try recorder.index.session(sessions[0]))
+        }
+        // Simulate what the index never heard of: a full record past its commit point and a torn one.
+        let extra = Record.encode(kind: RecordKind.event.rawValue, index: row.records, previousHash: Hex.decode(row.head)!, meta: Array("{}".utf8), blobs: []).bytes
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: f.segmentPath(row)))
+        handle.seekToEndOfFile()
+        handle.write(Data(extra))
+        handle.write(Data([1, 2, 3, 4, 5, 6, 7]))
+        try handle.close()
+        let recorder = try f.recorder()
+        #expect(recorder.recovery.recordsRecovered == 1 && recorder.recovery.bytesTruncated == 7 && recorder.recovery.sessionsClosed == 1)
+        row = try #require(try recorder.index.session(row.id))
+        #expect(row.endReason == "recovered" && row.frames == 8)
+        let report = try await recorder.verify(session: row.id)
+        #expect(report.ok, "\(String(describing: report.failure))")
+    }
+
+    @Test func lateFramesJoinTheClosedSessionAsASignedAddendum() async throws {
+        let f = RecordingFixture()
+        let recorder = try f.recorder()
+        let old = Timestamp(date: Date().addingTimeInterval(-0.5))
+        let first = try await recorder.startSession(stream: RecordingFixture.stream, consignment: nil, openedBy: "device")
+        try await RecordingFixture.record(recorder, seqs: 1...3, image: Self.image)
+        _ = try await recorder.endSession(stream: RecordingFixture.stream, reason: "device")
+        let second = try await recorder.startSession(stream: RecordingFixture.stream, consignment: nil, openedBy: "device")
+        try await RecordingFixture.record(recorder, seqs: 10...12, image: Self.image)
+        // seq 4, captured during the first session, arrives now.
+        let late = FrameSubmission(
+            stream: RecordingFixture.stream, seq: 4, capturedAt: Timestamp(date: Date(timeIntervalSince1970: Double(first.startedAtMicros) / 1e6 + 0.001)),
+            receivedAt: .now(), header: Array("{}".utf8), image: Self.image(4))
+        guard case .recorded(let session, let isLate, let durability) = await recorder.admit(late) else {
+            Issue.record("late frame not recorded")
+            return
+        }
+        try await durability.wait()
+        #expect(session == first.id && isLate && session != second.id)
+        _ = old
+        await recorder.shutdown()
+        let row = try #require(try recorder.index.session(first.id))
+        #expect(row.frames == 4 && row.late == 1 && row.addenda == 1)
+        let indexed = try #require(try recorder.index.frame(stream: "pen-1", seq: 4))
+        #expect(indexed.late && indexed.session == first.id)
+        let report = try await recorder.verify(session: first.id)
+        #expect(report.ok && report.checkpoints == 2, "\(String(describing: report.failure))")
+        #expect(try recorder.index.gaps(session: second.id, limit: 10).isEmpty)
+    }
+
+    @Test func storageFullRefusesUnheldStreamsAndKeepsHeldSessions() async throws {
+        let f = RecordingFixture { $0.maxBytes = 60_000 }
+        let recorder = try f.recorder()
+        let held = try await recorder.startSession(stream: StreamID("held")!, consignment: nil, openedBy: "api")
+        try await recorder.setHold(held.id, true)
+        var refused: RecordingError?
+        for seq in UInt64(1)...100 {
+            let outcome = await recorder.admit(RecordingFixture.frame(seq: seq, image: Self.image(seq)))
+            if case .refused(let error) = outcome {
+                refused = error
+                break
+            }
+            if case .recorded(_, _, let d) = outcome { try await d.wait() }
+            await recorder.retention()
+        }
+        #expect(refused?.code == "storageFull" && refused?.isRetryable == true)
+        // The held stream keeps recording; nothing held was purged.
+        guard case .recorded(_, _, let d) = await recorder.admit(RecordingFixture.frame(seq: 1, image: Self.image(1), stream: StreamID("held")!)) else {
+            Issue.record("held stream refused")
+            return
+        }
+        try await d.wait()
+        #expect(try recorder.index.session(held.id) != nil)
+        let sessions = try recorder.index.allSessions()
+        for s in sessions { #expect(try await recorder.verify(session: s.id).ok) }
+    }
+}
