@@ -57,3 +57,6 @@ struct RecordingFixture {
 
     func segmentPath(_ row: SessionRow, _ n: Int = 1) -> String { sessionDirectory(row) + "/" + SegmentFile.name(n) }
 }
+
+/// CRC32C through the same C shim the recorder uses, for tests that forge a consistent CRC.
+func herdcrcForTests(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 { CRC32C.checksum(UnsafeRawBufferPointer(bytes)) }

@@ -1,0 +1,11 @@
+import CHerdCRC
+
+/// CRC32C (Castagnoli) of record bodies; the SSE 4.2 instruction when the CPU has it.
+public enum CRC32C {
+    public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+        guard let base = bytes.baseAddress else { return crc }
+        return herdcrc_crc32c(crc, base.assumingMemoryBound(to: UInt8.self), bytes.count)
+    }
+
+    public static var usesHardware: Bool { herdcrc_hardware() != 0 }
+}
