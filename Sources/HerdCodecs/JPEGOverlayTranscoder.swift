@@ -44,7 +44,14 @@ public final class JPEGOverlayTranscoder {
         self.limits = limits
     }
 
-    deinit { herdjpeg_transcoder_destroy(handle) }
+    deinit {
+        herdjpeg_transcoder_destroy(handle)
+        input?.deallocate()
+    }
+
+    /// The bytes libjpeg reads from between `read` and `finish` (its source points into them), owned here
+    /// so their address stays valid.
+    private var input: UnsafeMutableRawBufferPointer?
 
     private var message: String { String(cString: herdjpeg_transcoder_message(handle)) }
 
@@ -60,46 +67,77 @@ public final class JPEGOverlayTranscoder {
     /// The JPEG with `canvas` composited; the canvas must match the image's stored size.
     /// An empty canvas still re-writes the stream (same coefficients, baseline, standard Huffman tables).
     public func compose(_ jpeg: [UInt8], canvas: Canvas, optimizeCoding: Bool = false) throws(CodecError) -> [UInt8] {
+        try read(jpeg)
+        return try finish(canvas: canvas, optimizeCoding: optimizeCoding)
+    }
+
+    /// Size of the image `read` holds.
+    public private(set) var heldSize: (width: Int, height: Int)?
+    private var readTime: Duration = .zero
+
+    /// Reads a JPEG's coefficients (its entropy-coded data decoded once) and holds them for `finish`.
+    /// Throws `unsupported` for a layout the coefficient path cannot take, `corrupt`/`truncated` for
+    /// data that does not decode.
+    public func read(_ jpeg: [UInt8]) throws(CodecError) {
+        heldSize = nil
+        herdjpeg_transcoder_reset(handle)
         try limits.check(byteCount: jpeg.count)
         guard ImageFormat.detect(jpeg) == .jpeg else { throw .unknownFormat("data does not start with a JPEG SOI marker") }
         let limits = self.limits
         let clock = ContinuousClock()
-        var marks = [clock.now]
-        let result: Result<[UInt8], CodecError> = jpeg.withUnsafeBytes { raw in
-            var info = herdjpeg_info()
-            var rc = herdjpeg_transcoder_read(
-                handle, raw.bindMemory(to: UInt8.self).baseAddress, raw.count, Int64(limits.maxPixels), &info)
-            guard rc == 0 else { return .failure(.fromShim(rc, message)) }
-            defer { herdjpeg_transcoder_reset(handle) }
-            do throws(CodecError) {
-                try limits.check(width: Int(info.width), height: Int(info.height))
-            } catch {
-                return .failure(error)
-            }
-            guard info.orientation == 1 else {
-                return .failure(.unsupported("coefficient path needs EXIF orientation 1, image has \(info.orientation)"))
-            }
-            guard Int(info.width) == canvas.width, Int(info.height) == canvas.height else {
-                return .failure(
-                    .invalidArgument("canvas \(canvas.width)x\(canvas.height) does not match image \(info.width)x\(info.height)"))
-            }
-            marks.append(clock.now)
-            if !canvas.isEmpty {
-                rc = canvas.withLayer { layer, stride, mask in
-                    herdjpeg_transcoder_apply_overlay(handle, layer, stride, mask, Int32(canvas.tilesX), Int32(canvas.tilesY))
-                }
-                guard rc == 0 else { return .failure(.fromShim(rc, message)) }
-            }
-            marks.append(clock.now)
-            rc = herdjpeg_transcoder_write(handle, optimizeCoding ? 1 : 0)
-            guard rc == 0 else { return .failure(.fromShim(rc, message)) }
-            var length = 0
-            let output = herdjpeg_transcoder_output(handle, &length)!
-            return .success(Array(UnsafeBufferPointer(start: output, count: length)))
+        let start = clock.now
+        var info = herdjpeg_info()
+        if let old = input, old.count < jpeg.count {
+            old.deallocate()
+            input = nil
         }
-        let bytes = try result.get()
+        let buffer = input ?? UnsafeMutableRawBufferPointer.allocate(byteCount: max(jpeg.count, 64 * 1024), alignment: 16)
+        input = buffer
+        jpeg.withUnsafeBytes { buffer.copyMemory(from: $0) }
+        let rc = herdjpeg_transcoder_read(handle, buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), jpeg.count, Int64(limits.maxPixels), &info)
+        guard rc == 0 else {
+            let error = CodecError.fromShim(rc, message)
+            herdjpeg_transcoder_reset(handle)
+            throw error
+        }
+        do throws(CodecError) {
+            try limits.check(width: Int(info.width), height: Int(info.height))
+            guard info.orientation == 1 else {
+                throw .unsupported("coefficient path needs EXIF orientation 1, image has \(info.orientation)")
+            }
+        } catch {
+            herdjpeg_transcoder_reset(handle)
+            throw error
+        }
+        heldSize = (Int(info.width), Int(info.height))
+        readTime = clock.now - start
+    }
+
+    /// Composites `canvas` into the coefficients `read` holds and writes the JPEG; the held image is
+    /// released either way.
+    public func finish(canvas: Canvas, optimizeCoding: Bool = false) throws(CodecError) -> [UInt8] {
+        guard let size = heldSize else { throw .invalidArgument("no image read") }
+        heldSize = nil
+        defer { herdjpeg_transcoder_reset(handle) }
+        guard size.width == canvas.width, size.height == canvas.height else {
+            throw .invalidArgument("canvas \(canvas.width)x\(canvas.height) does not match image \(size.width)x\(size.height)")
+        }
+        let clock = ContinuousClock()
+        var marks = [clock.now]
+        if !canvas.isEmpty {
+            let rc = canvas.withLayer { layer, stride, mask in
+                herdjpeg_transcoder_apply_overlay(handle, layer, stride, mask, Int32(canvas.tilesX), Int32(canvas.tilesY))
+            }
+            guard rc == 0 else { throw .fromShim(rc, message) }
+        }
         marks.append(clock.now)
-        lastTimes = PhaseTimes(read: marks[1] - marks[0], blend: marks[2] - marks[1], write: marks[3] - marks[2])
+        let rc = herdjpeg_transcoder_write(handle, optimizeCoding ? 1 : 0)
+        guard rc == 0 else { throw .fromShim(rc, message) }
+        var length = 0
+        let output = herdjpeg_transcoder_output(handle, &length)!
+        let bytes = Array(UnsafeBufferPointer(start: output, count: length))
+        marks.append(clock.now)
+        lastTimes = PhaseTimes(read: readTime, blend: marks[1] - marks[0], write: marks[2] - marks[1])
         var counts: (Int64, Int64, Int64) = (0, 0, 0)
         withUnsafeMutablePointer(to: &counts) {
             $0.withMemoryRebound(to: Int64.self, capacity: 3) { herdjpeg_transcoder_stats(handle, $0) }

@@ -22,6 +22,11 @@ public struct Identity: Sendable, Hashable {
         role == .admin || (role == .inspector && streams.allows(stream))
     }
 
+    /// May read the recorded sessions of `stream`: auditors and admins every stream, inspectors theirs.
+    public func canReadRecordings(of stream: StreamID) -> Bool {
+        role == .admin || role == .auditor || (role == .inspector && streams.allows(stream))
+    }
+
     /// Throws `forbidden` unless the identity may publish to `stream`.
     public func requirePublish(to stream: StreamID) throws(IdentityError) {
         guard canPublish(to: stream) else {

@@ -71,6 +71,83 @@ public final class FrameComposer {
         return try composePixels(input, annotations: annotations, options: options)
     }
 
+    /// An image decoded ahead of `compose(prepared:)`: its coefficients (coefficient path) or its pixels.
+    /// Preparing is the codec check of the accept stage; composing later decodes nothing again.
+    public final class PreparedImage {
+        enum Content {
+            case coefficients(JPEGOverlayTranscoder, width: Int, height: Int)
+            case pixels(PixelBuffer)
+        }
+
+        let content: Content
+        public let decodeTime: Duration
+        /// Bytes held (to bound what a worker keeps).
+        public var byteCost: Int {
+            switch content {
+            case .coefficients(_, let w, let h): w * h * 2 + 64 * 1024
+            case .pixels(let p): p.width * p.height * p.format.bytesPerPixel
+            }
+        }
+
+        init(_ content: Content, decodeTime: Duration) {
+            self.content = content
+            self.decodeTime = decodeTime
+        }
+    }
+
+    /// Decodes `input` once (coefficients where the coefficient path can take it, pixels otherwise) for a
+    /// later `compose(prepared:)`. Throws `CodecError` when the image does not decode.
+    public func prepare(_ input: [UInt8]) throws -> PreparedImage {
+        let start = clock.now
+        let format = try ImageDecoder.format(of: input)
+        if format == .jpeg {
+            let info = try decoder.jpeg.readInfo(input)
+            if transcoder.canCompose(info), let held = try readCoefficients(input) {
+                let size = held.heldSize!
+                return PreparedImage(.coefficients(held, width: size.width, height: size.height), decodeTime: clock.now - start)
+            }
+        }
+        let image = try decoder.decode(input, as: .rgb)
+        return PreparedImage(.pixels(image), decodeTime: clock.now - start)
+    }
+
+    /// A transcoder holding `input`'s coefficients; nil when the coefficient path cannot take it.
+    private func readCoefficients(_ input: [UInt8]) throws(CodecError) -> JPEGOverlayTranscoder? {
+        let held = try JPEGOverlayTranscoder(limits: transcoder.limits)
+        do {
+            try held.read(input)
+        } catch {
+            if error == .unsupported() { return nil }
+            throw error
+        }
+        return held
+    }
+
+    /// Renders `annotations` over a prepared image and encodes it (JPEG). The image is used up.
+    public func compose(prepared: PreparedImage, annotations: AnnotationSet?) throws -> (bytes: [UInt8], report: ComposeReport) {
+        switch prepared.content {
+        case .coefficients(let held, let width, let height):
+            var report = ComposeReport(path: .coefficients, width: width, height: height)
+            let canvas = try overlay(annotations, width: width, height: height, report: &report)
+            let bytes = try held.finish(canvas: canvas)
+            report.decode = prepared.decodeTime
+            report.composite = held.lastTimes.blend
+            report.encode = held.lastTimes.write
+            return (bytes, report)
+        case .pixels(var image):
+            var report = ComposeReport(path: .pixels, width: image.width, height: image.height)
+            report.decode = prepared.decodeTime
+            let canvas = try overlay(annotations, width: image.width, height: image.height, report: &report)
+            var start = clock.now
+            try canvas.composite(onto: &image)
+            report.composite = clock.now - start
+            start = clock.now
+            let bytes = try jpegEncoder.encode(image, quality: ComposeOptions.defaultQuality, subsampling: ComposeOptions().subsampling)
+            report.encode = clock.now - start
+            return (bytes, report)
+        }
+    }
+
     private func drawOverlay(_ annotations: AnnotationSet?, on canvas: Canvas, report: inout ComposeReport) throws {
         guard let annotations else { return }
         report.overlayDrawn = true

@@ -11,7 +11,10 @@ public final class LiveHub: Sendable {
 
     private struct State {
         var subscribers: [ObjectIdentifier: Subscriber] = [:]
-        var online: Set<StreamID> = []
+        /// Device connections publishing to each stream, and until when an HTTP upload keeps it online.
+        var connections: [StreamID: Int] = [:]
+        var leases: [StreamID: ContinuousClock.Instant] = [:]
+        var online: Set<StreamID> { Set(connections.keys).union(leases.keys) }
         var framesOut = 0
         var framesDropped = 0
     }
@@ -57,12 +60,48 @@ public final class LiveHub: Sendable {
         }
     }
 
-    /// Marks a stream online or offline and tells its viewers (only on change).
-    public func setOnline(_ stream: StreamID, _ online: Bool) {
+    /// A device connection started publishing to `stream`: online while at least one such connection
+    /// (or an HTTP lease) lasts. Pair with `disconnect`.
+    public func connect(_ stream: StreamID) {
         let changed = state.withLock { state in
-            online ? state.online.insert(stream).inserted : state.online.remove(stream) != nil
+            let was = state.online.contains(stream)
+            state.connections[stream, default: 0] += 1
+            return !was
         }
-        if changed { publish(event: LiveEvent(event: online ? "stream.online" : "stream.offline", stream: stream, at: .now())) }
+        if changed { announce(stream, online: true) }
+    }
+
+    public func disconnect(_ stream: StreamID) {
+        let changed = state.withLock { state in
+            guard let n = state.connections[stream] else { return false }
+            state.connections[stream] = n > 1 ? n - 1 : nil
+            return !state.online.contains(stream)
+        }
+        if changed { announce(stream, online: false) }
+    }
+
+    /// An HTTP upload: the stream stays online for `lease` after it (`expireLeases` ends it).
+    public func touch(_ stream: StreamID, lease: Duration) {
+        let changed = state.withLock { state in
+            let was = state.online.contains(stream)
+            state.leases[stream] = .now + lease
+            return !was
+        }
+        if changed { announce(stream, online: true) }
+    }
+
+    /// Ends HTTP leases that ran out; called periodically.
+    public func expireLeases(now: ContinuousClock.Instant = .now) {
+        let gone = state.withLock { state -> [StreamID] in
+            let expired = state.leases.filter { $0.value <= now }.map(\.key)
+            for s in expired { state.leases[s] = nil }
+            return expired.filter { !state.online.contains($0) }
+        }
+        for stream in gone { announce(stream, online: false) }
+    }
+
+    private func announce(_ stream: StreamID, online: Bool) {
+        publish(event: LiveEvent(event: online ? "stream.online" : "stream.offline", stream: stream, at: .now()))
     }
 
     /// Closes every viewer's mailbox (server shutdown); their sessions then close their sockets.

@@ -5,9 +5,13 @@ public enum DeviceMessage: Sendable, Hashable {
     case telemetry(TelemetryMessage)
     case session(SessionMessage)
 
-    /// Decodes and validates one JSON header.
+    /// Decodes and validates one JSON header: a strict pass (well-formed, no duplicate key, bounded
+    /// nesting) that also finds `type`, then one decode.
     public static func decode(_ json: some Collection<UInt8>) throws(ProtocolError) -> DeviceMessage {
-        switch try WireJSON.messageType(json) {
+        guard let type = try StrictJSON.check(json) else {
+            throw .badJSON("a device message is a JSON object with a string 'type'")
+        }
+        switch type {
         case "frame":
             let header = try WireJSON.decode(DeviceFrameHeader.self, from: json)
             try header.validate()

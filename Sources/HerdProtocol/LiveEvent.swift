@@ -7,8 +7,11 @@ public struct LiveEvent: Sendable, Hashable, Codable {
     public var at: Timestamp
     public var alert: AlertAnnotation?
     public var consignment: Consignment?
+    /// The recording session a `session.start` or `session.end` opened or closed.
+    public var session: String?
 
-    public init(event: String, stream: StreamID, at: Timestamp, alert: AlertAnnotation? = nil, consignment: Consignment? = nil) {
+    public init(event: String, stream: StreamID, at: Timestamp, alert: AlertAnnotation? = nil, consignment: Consignment? = nil, session: String? = nil) {
+        self.session = session
         self.event = event
         self.stream = stream
         self.at = at

@@ -19,6 +19,7 @@ public final class Recorder: Sendable {
     private let storageFull = Atomic<Bool>(false)
     private let bytesUsed: Atomic<Int64>
     private let openCount = Atomic<Int>(0)
+    private let stopped = Atomic<Bool>(false)
     private let housekeepingQueue = DispatchQueue(label: "herdlens.recorder.housekeeping")
     /// What recovery did at start (for the log and the tests).
     public let recovery: RecoveryReport
@@ -82,11 +83,13 @@ public final class Recorder: Sendable {
     /// Deduplicates and appends a frame (with its annotations) in arrival order. Wait on the returned
     /// durability before acknowledging.
     public func admit(_ frame: FrameSubmission) async -> Admission {
-        await run(frame.stream.rawValue) { $0.admit(frame) }
+        guard !stopped.load(ordering: .relaxed) else { return .refused(.shuttingDown()) }
+        return await run(frame.stream.rawValue) { $0.admit(frame) }
     }
 
     /// A telemetry message as received.
     public func telemetry(stream: StreamID, message: [UInt8], receivedAt: Timestamp) {
+        guard !stopped.load(ordering: .relaxed) else { return }
         recorder(for: stream.rawValue).queue.async { [self] in
             recorder(for: stream.rawValue).append(.telemetry, meta: Meta.encode(TelemetryMeta(receivedAt: receivedAt.text)), blobs: [message], openIfNeeded: true)
         }
@@ -110,7 +113,8 @@ public final class Recorder: Sendable {
 
     /// Opens a session on `stream` (the open one closes first, unless it carries the same consignment id).
     public func startSession(stream: StreamID, consignment: Consignment?, openedBy: String) async throws(RecordingError) -> SessionRow {
-        try await run(stream.rawValue) { r in Result { () throws(RecordingError) in try r.start(consignment: consignment, openedBy: openedBy) } }.get()
+        guard !stopped.load(ordering: .relaxed) else { throw .shuttingDown() }
+        return try await run(stream.rawValue) { r in Result { () throws(RecordingError) in try r.start(consignment: consignment, openedBy: openedBy) } }.get()
     }
 
     /// Ends the open session of `stream`; nil when none was open.
@@ -142,6 +146,7 @@ public final class Recorder: Sendable {
 
     /// Closes every open session (reason `shutdown`) and commits.
     public func shutdown() async {
+        stopped.store(true, ordering: .relaxed)
         let all = streams.withLock { Array($0.values) }
         for r in all { await withCheckedContinuation { c in r.queue.async { r.closeAll(reason: "shutdown"); c.resume() } } }
     }

@@ -2,7 +2,7 @@
 /// frame, send it again later); `seqConflict` is final; the rest are operator or auditor errors.
 public struct RecordingError: Error, Hashable, CustomStringConvertible {
     private enum Code: String {
-        case storageFull, storage, seqConflict, notFound, invalidArgument, key, closed
+        case storageFull, storage, seqConflict, notFound, invalidArgument, key, shuttingDown
     }
 
     private let value: Code
@@ -15,7 +15,7 @@ public struct RecordingError: Error, Hashable, CustomStringConvertible {
 
     public var code: String { value.rawValue }
     /// Whether the same frame may be accepted if sent again later.
-    public var isRetryable: Bool { value == .storageFull || value == .storage || value == .closed }
+    public var isRetryable: Bool { value == .storageFull || value == .storage || value == .shuttingDown }
     public var description: String { "\(code): \(message)" }
 
     public static func storageFull(_ m: String = "recording storage is full") -> Self { .init(.storageFull, m) }
@@ -24,7 +24,7 @@ public struct RecordingError: Error, Hashable, CustomStringConvertible {
     public static func notFound(_ m: String = "no such session") -> Self { .init(.notFound, m) }
     public static func invalidArgument(_ m: String) -> Self { .init(.invalidArgument, m) }
     public static func key(_ m: String) -> Self { .init(.key, m) }
-    public static func closed(_ m: String = "the recorder is shut down") -> Self { .init(.closed, m) }
+    public static func shuttingDown(_ m: String = "the server is shutting down; send this frame again later") -> Self { .init(.shuttingDown, m) }
 
     public static func == (a: Self, b: Self) -> Bool { a.value == b.value }
     public func hash(into h: inout Hasher) { h.combine(value) }

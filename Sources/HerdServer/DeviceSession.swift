@@ -4,9 +4,14 @@ import HerdProtocol
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import Synchronization
 
-/// One device's ingest WebSocket: every message gets an answer (ack or error); bad messages never
-/// close the socket, a flood does (close 1008 after `floodDisconnectAfter` refusals in a row).
+/// One device's ingest WebSocket. Every message gets an answer (ack or error) naming its stream and seq.
+/// Frames are pipelined: the accept stage takes them in order while earlier ones wait for their group
+/// commit, so a device is paced by its acks. Up to `maxFramesInFlight` frames may be unacknowledged;
+/// past that the server stops reading the socket (TCP pushes back) rather than refusing, and a byte-rate
+/// bucket paces a device that sends faster than the configured rate. Bad messages never close the
+/// socket; a flood of refused ones does (close 1008 after `floodDisconnectAfter` in a row).
 struct DeviceSession {
     let processor: IngestProcessor
     let identity: Identity
@@ -16,11 +21,22 @@ struct DeviceSession {
     /// Ends the session if the device's token is revoked or expires.
     let watch: TokenWatch
 
-    /// Until the device closes, floods, the server shuts down or the token is revoked: then the frame in
-    /// flight finishes and the socket closes with 1001 (shutdown) or 1008 (revoked).
+    /// Until the device closes, floods, the server shuts down or the token is revoked: then the frames in
+    /// flight are answered and the socket closes with 1001 (shutdown) or 1008 (revoked).
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        let receiving = Task { try await receive(inbound: inbound, outbound: outbound) }
-        shutdown.onTrigger { receiving.cancel() }
+        let (replies, sink) = AsyncStream.makeStream(of: String.self)
+        // Not a child task: acks still go out after the receive loop is cancelled.
+        let writer = Task {
+            for await reply in replies {
+                do {
+                    try await outbound.write(.text(reply))
+                } catch {
+                    break
+                }
+            }
+        }
+        let inFlight = InFlightWindow(limit: configuration.maxFramesInFlight)
+        let receiving = Task { try await receive(inbound: inbound, outbound: outbound, sink: sink, inFlight: inFlight) }
         let ended = SessionEnd()
         let key = watch.add(token: identity.id) { reason in
             ended.set(reason)
@@ -28,76 +44,179 @@ struct DeviceSession {
         }
         defer { watch.remove(token: identity.id, key: key) }
         do {
-            try await withTaskCancellationHandler {
-                try await receiving.value
-            } onCancel: {
-                receiving.cancel()
+            try await shutdown.whileRunning(onTrigger: { receiving.cancel() }) {
+                try await withTaskCancellationHandler {
+                    try await receiving.value
+                } onCancel: {
+                    receiving.cancel()
+                }
             }
         } catch is CancellationError where shutdown.isTriggered || ended.reason != nil {
-            // Shutting down or revoked: fall through to the close below.
+            // Shutting down or revoked: answer what is in flight, then close below.
+        } catch {
+            await inFlight.drain()
+            sink.finish()
+            await writer.value
+            throw error
         }
+        await inFlight.drain()
+        sink.finish()
+        await writer.value
         await ended.closeSocket(outbound, shutdown: shutdown)
     }
 
-    private func receive(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        var limiter = RateLimiter(
-            rate: configuration.framesPerSecondPerDevice, burst: configuration.frameBurst,
-            now: ProcessInfo.processInfo.systemUptime)
+    private func receive(
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, sink: AsyncStream<String>.Continuation, inFlight: InFlightWindow
+    ) async throws {
+        var bytes = ByteBucket(rate: configuration.bytesPerSecondPerDevice, burst: configuration.byteBurst, now: ContinuousClock.now)
         var refusedInARow = 0
         var published = Set<StreamID>()
-        let metrics = processor.registry.metrics
+        let metrics = processor.metrics
+        let hub = processor.registry.hub
         metrics.devices.increment()
         defer {
             metrics.devices.decrement()
-            for stream in published { processor.registry.hub.setOnline(stream, false) }
+            for stream in published { hub.disconnect(stream) }
         }
         let maxMessage = configuration.maxImageBytes + configuration.maxHeaderBytes + 4
         for try await message in inbound.messages(maxSize: maxMessage) {
-            var reply: String
-            var refused: Bool
-            if !limiter.allow(now: ProcessInfo.processInfo.systemUptime) {
-                reply = WireJSON.encodeString(ErrorReply(
-                    code: "rateLimited", message: "more than \(Int(configuration.framesPerSecondPerDevice)) messages a second"))
-                refused = true
-                metrics.dropped("rate_limited")
-            } else {
-                switch message {
-                case .binary(var buffer):
-                    let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-                    (reply, refused) = await handleBinary(bytes, published: &published)
-                case .text(let text):
-                    do {
-                        try await processor.text(Array(text.utf8), identity: identity)
-                        (reply, refused) = ("", false)
-                    } catch {
-                        (reply, refused) = (WireJSON.encodeString(error.reply), true)
+            let refused: Bool
+            switch message {
+            case .binary(var buffer):
+                let size = buffer.readableBytes
+                // Pace, never refuse: a device catching up is slowed to the byte rate.
+                if let wait = bytes.take(size, now: .now) { try await Task.sleep(for: wait) }
+                await inFlight.acquire()
+                let payload = buffer.readBytes(length: size) ?? []
+                switch await accept(payload) {
+                case .answer(let reply, let wasRefused):
+                    inFlight.release()
+                    sink.yield(reply)
+                    refused = wasRefused
+                case .pending(let accepted):
+                    if published.insert(accepted.ack.stream).inserted { hub.connect(accepted.ack.stream) }
+                    refused = false
+                    Task {
+                        switch await accepted.settled() {
+                        case .success(let ack): sink.yield(WireJSON.encodeString(ack))
+                        case .failure(let failure): sink.yield(WireJSON.encodeString(failure.reply))
+                        }
+                        inFlight.release()
                     }
+                }
+            case .text(let text):
+                do {
+                    if let reply = try await processor.text(Array(text.utf8), identity: identity) { sink.yield(WireJSON.encodeString(reply)) }
+                    refused = false
+                } catch {
+                    sink.yield(WireJSON.encodeString(error.reply))
+                    refused = true
                 }
             }
             refusedInARow = refused ? refusedInARow + 1 : 0
-            if !reply.isEmpty { try await outbound.write(.text(reply)) }
             if refusedInARow >= configuration.floodDisconnectAfter {
                 logger.warning("device flooding with refused messages; closing", metadata: ["herd.refused": "\(refusedInARow)"])
+                await inFlight.drain()
+                sink.finish()
                 try await outbound.close(.policyViolation, reason: "too many refused messages")
                 return
             }
         }
     }
 
-    /// The reply to one binary message, and whether it refused the message.
-    private func handleBinary(_ bytes: [UInt8], published: inout Set<StreamID>) async -> (reply: String, refused: Bool) {
+    private enum Outcome {
+        case answer(String, refused: Bool)
+        case pending(AcceptedFrame)
+    }
+
+    /// The accept stage for one binary message.
+    private func accept(_ bytes: [UInt8]) async -> Outcome {
         do {
             let (header, payload) = try Envelope.split(bytes, maxHeaderBytes: configuration.maxHeaderBytes)
-            let ack = try await processor.frame(header: header, image: Array(payload), identity: identity)
-            published.insert(ack.stream)
-            return (WireJSON.encodeString(ack), false)
+            return .pending(try await processor.frame(header: Array(header), image: Array(payload), identity: identity))
         } catch let error as ProtocolError {
-            return (WireJSON.encodeString(IngestFailure(error).reply), true)
+            return .answer(WireJSON.encodeString(IngestFailure(error).reply), refused: true)
         } catch let failure as IngestFailure {
             logger.debug("frame refused", metadata: ["herd.stream": "\(failure.stream ?? "-")", "herd.frame.seq": "\(failure.seq.map(String.init) ?? "-")", "herd.error": "\(failure.code)"])
-            return (WireJSON.encodeString(failure.reply), true)
+            return .answer(WireJSON.encodeString(failure.reply), refused: true)
         } catch {
-            return (WireJSON.encodeString(ErrorReply(code: "internal", message: "\(error)")), true)
+            return .answer(WireJSON.encodeString(ErrorReply(code: "internal", message: "\(error)")), refused: true)
         }
+    }
+}
+
+/// Frames accepted on one socket and not yet answered, bounded: `acquire` waits while the window is full.
+final class InFlightWindow: Sendable {
+    private struct State {
+        var count = 0
+        var waiters: [CheckedContinuation<Void, Never>] = []
+        var drained: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let limit: Int
+    private let state = Mutex(State())
+
+    init(limit: Int) { self.limit = max(1, limit) }
+
+    func acquire() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                if s.count < limit {
+                    s.count += 1
+                    return true
+                }
+                s.waiters.append(c)
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+
+    func release() {
+        let (next, done) = state.withLock { s -> (CheckedContinuation<Void, Never>?, [CheckedContinuation<Void, Never>]) in
+            if !s.waiters.isEmpty { return (s.waiters.removeFirst(), []) }  // the slot passes on
+            s.count -= 1
+            guard s.count == 0 else { return (nil, []) }
+            defer { s.drained = [] }
+            return (nil, s.drained)
+        }
+        next?.resume()
+        for c in done { c.resume() }
+    }
+
+    /// Returns once every accepted frame has been answered.
+    func drain() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                if s.count == 0 { return true }
+                s.drained.append(c)
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+}
+
+/// A token bucket of bytes: how long to wait before `n` more bytes may be read.
+struct ByteBucket {
+    let rate: Double
+    let burst: Double
+    private var tokens: Double
+    private var last: ContinuousClock.Instant
+
+    init(rate: Double, burst: Double, now: ContinuousClock.Instant) {
+        self.rate = rate
+        self.burst = burst
+        tokens = burst
+        last = now
+    }
+
+    mutating func take(_ n: Int, now: ContinuousClock.Instant) -> Duration? {
+        let elapsed = now - last
+        last = now
+        tokens = min(burst, tokens + rate * (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+        tokens -= Double(n)
+        guard tokens < 0 else { return nil }
+        return .milliseconds(Int((-tokens / rate * 1000).rounded(.up)))
     }
 }

@@ -12,12 +12,22 @@ public struct HerdServerError: HTTPResponseError, CustomStringConvertible {
     public let message: String
     /// Sent as `Retry-After` when the refusal ends at a known time (a quarantined device).
     public let retryAfterSeconds: Int?
+    /// Whether the same request may succeed later (sent in the body as `retryable`).
+    public let retryable: Bool?
 
-    public init(_ status: HTTPResponse.Status, code: String, message: String, retryAfterSeconds: Int? = nil) {
+    public init(_ status: HTTPResponse.Status, code: String, message: String, retryAfterSeconds: Int? = nil, retryable: Bool? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.retryAfterSeconds = retryAfterSeconds
+        self.retryable = retryable
+    }
+
+    /// A refused frame at the HTTP edge: its status, code, retry advice.
+    init(_ failure: IngestFailure) {
+        self.init(
+            HTTPResponse.Status(code: failure.status), code: failure.code, message: failure.message, retryAfterSeconds: failure.retryAfterSeconds,
+            retryable: failure.retryable)
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -25,7 +35,7 @@ public struct HerdServerError: HTTPResponseError, CustomStringConvertible {
         headers[.contentType] = "application/json; charset=utf-8"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"herdlens\"" }
         if let retryAfterSeconds { headers[.retryAfter] = "\(retryAfterSeconds)" }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: WireJSON.encode(HTTPErrorBody(code: code, message: message)))))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: WireJSON.encode(HTTPErrorBody(code: code, message: message, retryable: retryable)))))
     }
 
     /// An identity failure at the HTTP edge: 401 unauthenticated, 403 forbidden, 404 not found,

@@ -1,10 +1,11 @@
 import HerdCodecs
 import HerdIdentity
 import HerdProtocol
+import HerdRecording
 import HerdWorker
 
-/// Why a device message was refused: a stable code for the WebSocket error reply, and the HTTP status
-/// the same failure gets on the HTTP ingest route.
+/// Why a device message was refused: a stable code for the WebSocket error reply, the HTTP status the
+/// same failure gets on the HTTP ingest route, and whether sending it again later may succeed.
 struct IngestFailure: Error {
     var code: String
     var message: String
@@ -13,6 +14,13 @@ struct IngestFailure: Error {
     var seq: UInt64?
     /// When the same request may succeed again (HTTP `Retry-After`), if known.
     var retryAfterSeconds: Int?
+    var retryable: Bool
+
+    /// Codes a device should re-send later; every other refusal is final for that message.
+    static let retryableCodes: Set<String> = [
+        "rateLimited", "storageFull", "storage", "workerUnavailable", "workerRestarted", "quarantined", "tooManyStreams", "busy",
+        "shuttingDown",
+    ]
 
     init(code: String, message: String, status: Int, stream: String? = nil, seq: UInt64? = nil, retryAfterSeconds: Int? = nil) {
         self.code = code
@@ -21,6 +29,7 @@ struct IngestFailure: Error {
         self.stream = stream
         self.seq = seq
         self.retryAfterSeconds = retryAfterSeconds
+        retryable = Self.retryableCodes.contains(code)
     }
 
     init(_ error: ProtocolError, stream: String? = nil, seq: UInt64? = nil) {
@@ -43,8 +52,19 @@ struct IngestFailure: Error {
     }
 
     init(_ error: IdentityError, stream: String?, seq: UInt64?) {
-        self.init(code: error.code, message: error.message, status: error == .unauthenticated() ? 401 : 403, stream: stream, seq: seq)
+        self.init(code: error.code, message: error.message, status: HerdServerError(error).status.code, stream: stream, seq: seq)
     }
 
-    var reply: ErrorReply { ErrorReply(stream: stream, seq: seq, code: code, message: message) }
+    /// Storage full: 507; other storage failures 503; a seq recorded with other bytes 409.
+    init(_ error: RecordingError, stream: String?, seq: UInt64?) {
+        let status = switch error.code {
+        case "storageFull": 507
+        case "seqConflict": 409
+        case "notFound": 404
+        default: 503
+        }
+        self.init(code: error.code, message: error.message, status: status, stream: stream, seq: seq)
+    }
+
+    var reply: ErrorReply { ErrorReply(stream: stream, seq: seq, code: code, message: message, retryable: retryable) }
 }

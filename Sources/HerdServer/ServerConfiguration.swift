@@ -1,5 +1,6 @@
 import Foundation
 import HerdCodecs
+import HerdRecording
 import HerdWorker
 
 /// Everything `herdlens serve` can set; defaults are the documented limits.
@@ -13,9 +14,21 @@ public struct ServerConfiguration: Sendable, Codable {
     public var maxImagePixels = 40_000_000
     /// Largest JSON header of an envelope or metadata part.
     public var maxHeaderBytes = 64 * 1024
-    /// Frames per second a device connection may send on average, and the burst it may save up.
+    /// HTTP uploads per second a device token may make on average, and the burst it may save up.
     public var framesPerSecondPerDevice = 30.0
     public var frameBurst = 60.0
+    /// Frames one ingest socket may have unacknowledged; past it the server stops reading that socket.
+    public var maxFramesInFlight = 32
+    /// Bytes per second one ingest socket is read at on average, and the burst (a device catching up
+    /// after an outage is paced to this, never refused).
+    public var bytesPerSecondPerDevice = 64.0 * 1024 * 1024
+    public var byteBurst = 32.0 * 1024 * 1024
+    /// A stream fed over HTTP counts as online this long after its last upload.
+    public var httpOnlineSeconds = 10.0
+    /// A stream's pipeline is released after this long without frames (its state is rebuilt on the next).
+    public var pipelineIdleSeconds = 300.0
+    /// Evidence recording (docs/recording.md).
+    public var recording = RecordingSettings()
     /// Refused messages in a row after which a flooding device is disconnected (close 1008).
     public var floodDisconnectAfter = 200
     /// Open WebSockets per token.
@@ -45,6 +58,38 @@ public struct ServerConfiguration: Sendable, Codable {
 
     public init() {}
 
+    /// Refuses values that would misbehave: a zero or negative interval, limit or rate.
+    public func validate() throws {
+        let positive: [(String, Double)] = [
+            ("maxImageBytes", Double(maxImageBytes)), ("maxImagePixels", Double(maxImagePixels)), ("maxHeaderBytes", Double(maxHeaderBytes)),
+            ("framesPerSecondPerDevice", framesPerSecondPerDevice), ("frameBurst", frameBurst), ("maxFramesInFlight", Double(maxFramesInFlight)),
+            ("bytesPerSecondPerDevice", bytesPerSecondPerDevice), ("byteBurst", byteBurst), ("floodDisconnectAfter", Double(floodDisconnectAfter)),
+            ("maxSocketsPerToken", Double(maxSocketsPerToken)), ("maxStreams", Double(maxStreams)),
+            ("viewerWriteTimeoutSeconds", viewerWriteTimeoutSeconds), ("tokenCheckSeconds", tokenCheckSeconds), ("codecWorkers", Double(codecWorkers)),
+            ("codecWorkerDeadlineSeconds", codecWorkerDeadlineSeconds), ("codecWorkerMemoryMB", Double(codecWorkerMemoryMB)),
+            ("quarantineAfterFaults", Double(quarantineAfterFaults)), ("quarantineWindowSeconds", quarantineWindowSeconds),
+            ("quarantineSeconds", quarantineSeconds), ("httpOnlineSeconds", httpOnlineSeconds), ("pipelineIdleSeconds", pipelineIdleSeconds),
+        ]
+        for (name, value) in positive where !(value > 0) || !value.isFinite {
+            throw ConfigurationError(message: "\(name) must be a positive number, not \(value)")
+        }
+        guard byteBurst >= Double(maxImageBytes + maxHeaderBytes) else {
+            throw ConfigurationError(message: "byteBurst must hold at least one whole message (maxImageBytes + maxHeaderBytes)")
+        }
+        do throws(RecordingError) {
+            try recorderConfiguration.validate()
+        } catch {
+            throw ConfigurationError(message: error.message)
+        }
+    }
+
+    /// The recorder's configuration under this data directory.
+    public var recorderConfiguration: RecorderConfiguration {
+        var c = RecorderConfiguration(dataDirectory: dataDirectory)
+        recording.apply(to: &c)
+        return c
+    }
+
     /// Every field is optional in a configuration file; missing ones keep their defaults.
     public init(from decoder: any Decoder) throws {
         self.init()
@@ -71,6 +116,12 @@ public struct ServerConfiguration: Sendable, Codable {
         quarantineSeconds = try c.decodeIfPresent(Double.self, forKey: .quarantineSeconds) ?? quarantineSeconds
         forensicsMaxFiles = try c.decodeIfPresent(Int.self, forKey: .forensicsMaxFiles) ?? forensicsMaxFiles
         forensicsMaxBytes = try c.decodeIfPresent(Int.self, forKey: .forensicsMaxBytes) ?? forensicsMaxBytes
+        recording = try c.decodeIfPresent(RecordingSettings.self, forKey: .recording) ?? recording
+        pipelineIdleSeconds = try c.decodeIfPresent(Double.self, forKey: .pipelineIdleSeconds) ?? pipelineIdleSeconds
+        httpOnlineSeconds = try c.decodeIfPresent(Double.self, forKey: .httpOnlineSeconds) ?? httpOnlineSeconds
+        byteBurst = try c.decodeIfPresent(Double.self, forKey: .byteBurst) ?? byteBurst
+        bytesPerSecondPerDevice = try c.decodeIfPresent(Double.self, forKey: .bytesPerSecondPerDevice) ?? bytesPerSecondPerDevice
+        maxFramesInFlight = try c.decodeIfPresent(Int.self, forKey: .maxFramesInFlight) ?? maxFramesInFlight
     }
 
     var decodeLimits: DecodeLimits {

@@ -22,6 +22,14 @@ final class ServerMetrics: Sendable {
     let ingestLatency: DurationHistogram
     /// Server receive to the frame written to a viewer's socket.
     let deliveryLatency: DurationHistogram
+    /// Recording: frames and bytes made durable, fsync time per group commit, receive to ack.
+    let framesRecorded: Counter
+    let bytesRecorded: Counter
+    let fsyncLatency: DurationHistogram
+    let ackLatency: DurationHistogram
+    let sessionsOpen: Gauge
+    let storageFree: Gauge
+    let storageUsed: Gauge
 
     init() {
         let stage = Self.name("stage", "seconds", "Time per frame in each pipeline stage")
@@ -33,6 +41,14 @@ final class ServerMetrics: Sendable {
         encode = registry.makeDurationHistogram(descriptor: stage, labels: [("stage", "encode")], buckets: latencyBuckets)
         ingestLatency = registry.makeDurationHistogram(descriptor: Self.name("ingest_latency", "seconds", "Server receive to broadcast"), buckets: latencyBuckets)
         deliveryLatency = registry.makeDurationHistogram(descriptor: Self.name("delivery_latency", "seconds", "Server receive to written on a viewer socket"), buckets: latencyBuckets)
+        framesRecorded = registry.makeCounter(descriptor: Self.name("frames_recorded", "total", "Frames made durable in the recording"))
+        bytesRecorded = registry.makeCounter(descriptor: Self.name("recorded_bytes", "total", "Bytes made durable in the recording"))
+        let fine: [Duration] = [0.5, 1, 2, 5, 10, 20, 50, 100, 150, 200, 500, 1000].map { .microseconds(Int64($0 * 1000)) }
+        fsyncLatency = registry.makeDurationHistogram(descriptor: Self.name("recording_fsync", "seconds", "fsync time of one group commit"), buckets: fine)
+        ackLatency = registry.makeDurationHistogram(descriptor: Self.name("ack_latency", "seconds", "Server receive to the ack (frame durable)"), buckets: fine)
+        sessionsOpen = registry.makeGauge(descriptor: Self.name("sessions_open", "", "Recording sessions open"))
+        storageFree = registry.makeGauge(descriptor: Self.name("recording_free", "bytes", "Free space on the recordings' file system"))
+        storageUsed = registry.makeGauge(descriptor: Self.name("recording_used", "bytes", "Bytes held by recordings"))
     }
 
     func frameIn(_ stream: StreamID) {
@@ -53,8 +69,29 @@ final class ServerMetrics: Sendable {
         }
     }
 
-    /// Frames not delivered, by reason: `duplicate`, `rejected` (bad image or header), `rate_limited`,
-    /// `slow_viewer`, `worker_fault` (a codec worker crashed or hung on it), `quarantined`.
+    func recorded(frames: Int, bytes: Int64, fsync: Duration) {
+        framesRecorded.increment(by: Int64(frames))
+        bytesRecorded.increment(by: bytes)
+        fsyncLatency.record(fsync)
+    }
+
+    /// The metrics reason for a refusal code.
+    static func reason(forCode code: String) -> String {
+        switch code {
+        case "rateLimited": "rate_limited"
+        case "workerCrashed", "workerTimeout": "worker_fault"
+        case "quarantined": "quarantined"
+        case "storageFull": "storage_full"
+        case "storage", "shuttingDown": "storage"
+        case "seqConflict": "seq_conflict"
+        case "workerUnavailable", "workerRestarted", "tooManyStreams": "busy"
+        default: "rejected"
+        }
+    }
+
+    /// Frames not delivered or not kept, by reason: `duplicate`, `rejected` (bad image or header),
+    /// `rate_limited`, `slow_viewer`, `worker_fault` (a codec worker crashed or hung on it), `quarantined`,
+    /// `storage_full`, `storage`, `seq_conflict`, `busy`, `render_fault` (recorded, not shown).
     func dropped(_ reason: String, count: Int = 1) {
         registry.makeCounter(descriptor: Self.name("frames_dropped", "total", "Frames dropped, by reason"), labels: [("reason", reason)])
             .increment(by: Int64(count))

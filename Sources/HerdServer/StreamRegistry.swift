@@ -1,10 +1,12 @@
 import HerdPipeline
 import HerdProtocol
+import HerdRecording
 import HerdWorker
 import Logging
 import Synchronization
 
-/// One `StreamPipeline` per live stream, created on first use and bounded in number.
+/// One `StreamPipeline` per live stream, created on first use, bounded in number, and released once
+/// idle (`releaseIdle`), so a server that has seen many streams holds only the live ones.
 final class StreamRegistry: Sendable {
     private let pipelines = Mutex<[StreamID: StreamPipeline]>([:])
     let hub: LiveHub
@@ -12,13 +14,19 @@ final class StreamRegistry: Sendable {
     private let maxStreams: Int
     private let logger: Logger
     let metrics: ServerMetrics
+    /// Notes a frame that was recorded but could not be shown (a worker fault after the ack).
+    private let onRenderFault: @Sendable (PreparedFrame, any Error) -> Void
 
-    init(hub: LiveHub, codecs: CodecWorkerPool, maxStreams: Int, metrics: ServerMetrics, logger: Logger) {
+    init(
+        hub: LiveHub, codecs: CodecWorkerPool, maxStreams: Int, metrics: ServerMetrics, logger: Logger,
+        onRenderFault: @escaping @Sendable (PreparedFrame, any Error) -> Void = { _, _ in }
+    ) {
         self.metrics = metrics
         self.hub = hub
         self.codecs = codecs
         self.maxStreams = maxStreams
         self.logger = logger
+        self.onRenderFault = onRenderFault
     }
 
     func pipeline(for stream: StreamID) throws -> StreamPipeline {
@@ -28,9 +36,23 @@ final class StreamRegistry: Sendable {
                 throw IngestFailure(code: "tooManyStreams", message: "the server already runs \(maxStreams) streams", status: 503, stream: stream.rawValue)
             }
             let metrics = self.metrics
-            let created = StreamPipeline(stream: stream, hub: hub, codecs: codecs, logger: logger) { metrics.record($0) }
+            let created = StreamPipeline(
+                stream: stream, hub: hub, codecs: codecs, logger: logger, observer: { metrics.record($0) }, onRenderFault: onRenderFault)
             pipelines[stream] = created
             return created
+        }
+    }
+
+    /// Releases pipelines idle for `after` with nothing in flight and no device connected.
+    func releaseIdle(after: Duration) async {
+        let all = pipelines.withLock { $0 }
+        let online = hub.onlineStreams
+        for (stream, pipeline) in all where !online.contains(stream) {
+            guard await pipeline.isQuiet, await pipeline.idleFor >= after else { continue }
+            pipelines.withLock { map in
+                if map[stream] === pipeline { map[stream] = nil }
+            }
+            logger.debug("idle pipeline released", metadata: ["herd.stream": "\(stream)"])
         }
     }
 

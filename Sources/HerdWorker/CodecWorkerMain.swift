@@ -68,6 +68,11 @@ private final class WorkerState {
     let jsonDecoder = JSONDecoder()
     private var images: [UInt64: (bytes: [UInt8], info: ImageInfo)] = [:]
     private var order: [UInt64] = []
+    /// Decoded images kept from `open` for `render`, bounded in bytes (the oldest are dropped and
+    /// decoded again if rendered after all).
+    private var prepared: [UInt64: FrameComposer.PreparedImage] = [:]
+    private var preparedBytes = 0
+    static let maxPreparedBytes = 512 * 1024 * 1024
 
     init(limits: DecodeLimits) throws {
         self.limits = limits
@@ -117,9 +122,19 @@ private final class WorkerState {
         try DecodeLimits(maxPixels: open.maxPixels, maxDimension: open.maxDimension, maxBytes: limits.maxBytes)
             .check(width: info.width, height: info.height)
         forget(open.handle)
+        if open.decode == true {
+            let image = try composer.prepare(bytes)
+            prepared[open.handle] = image
+            preparedBytes += image.byteCost
+        }
         images[open.handle] = (bytes, info)
         order.append(open.handle)
-        while order.count > CodecWorkerMain.maxHandles { images[order.removeFirst()] = nil }
+        while order.count > CodecWorkerMain.maxHandles { forget(order[0]) }
+        var i = 0
+        while preparedBytes > Self.maxPreparedBytes, i < order.count {
+            if let dropped = prepared.removeValue(forKey: order[i]) { preparedBytes -= dropped.byteCost }
+            i += 1
+        }
         let reply = OpenReply(
             format: info.format.rawValue, width: info.width, height: info.height, displayWidth: info.displayWidth,
             displayHeight: info.displayHeight)
@@ -129,8 +144,10 @@ private final class WorkerState {
     private func render(_ request: WorkerMessage) throws -> WorkerMessage {
         let render = try decode(RenderRequest.self, request)
         guard let image = images[render.handle] else { throw CodecError.invalidArgument("no image under handle \(render.handle)") }
+        let decoded = prepared[render.handle]
         forget(render.handle)
-        let (annotated, report) = try composer.compose(image.bytes, annotations: render.annotations)
+        let (annotated, report) = try decoded.map { try composer.compose(prepared: $0, annotations: render.annotations) }
+            ?? composer.compose(image.bytes, annotations: render.annotations)
         var blobs = [annotated]
         var variants: [RenderReply.Variant] = []
         for spec in render.variants.prefix(8) {
@@ -158,6 +175,7 @@ private final class WorkerState {
     }
 
     private func forget(_ handle: UInt64) {
+        if let dropped = prepared.removeValue(forKey: handle) { preparedBytes -= dropped.byteCost }
         guard images.removeValue(forKey: handle) != nil else { return }
         order.removeAll { $0 == handle }
     }

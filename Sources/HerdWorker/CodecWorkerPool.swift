@@ -92,11 +92,14 @@ public final class CodecWorkerPool: Sendable {
         slots = (0..<configuration.workers).map { Slot(index: $0) }
     }
 
-    /// Parses the header of `image` in a worker and keeps it there for `render`.
-    public func open(_ image: [UInt8]) async throws -> WorkerImage {
+    /// Parses the header of `image` in a worker and keeps it there for `render`. With `decode`, the worker
+    /// also decodes it (a frame whose data does not decode is refused here) and keeps the decoded image,
+    /// so `render` decodes nothing again.
+    public func open(_ image: [UInt8], decode shouldDecode: Bool = false) async throws -> WorkerImage {
         let handle = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         let slot = try leastBusySlot()
-        let request = OpenRequest(handle: handle, maxPixels: configuration.limits.maxPixels, maxDimension: configuration.limits.maxDimension)
+        let request = OpenRequest(
+            handle: handle, maxPixels: configuration.limits.maxPixels, maxDimension: configuration.limits.maxDimension, decode: shouldDecode ? true : nil)
         let (reply, generation) = try await run(on: slot, .open, json: request, blobs: [image], input: image, generation: nil)
         let open: OpenReply = try decode(reply)
         guard let format = ImageFormat(rawValue: open.format) else { throw CodecWorkerError.crashed("worker answered an unknown format") }

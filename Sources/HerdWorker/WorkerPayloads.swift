@@ -13,6 +13,8 @@ struct OpenRequest: Codable, Sendable {
     var handle: UInt64
     var maxPixels: Int
     var maxDimension: Int
+    /// Decode the image now (the accept stage's codec check) and keep the result for `render`.
+    var decode: Bool?
 }
 
 struct OpenReply: Codable, Sendable {

@@ -1,0 +1,30 @@
+import HerdPipeline
+import HerdRecording
+import ServiceLifecycle
+
+/// The recorder's clock: every second it closes idle sessions, signs due checkpoints, ends HTTP online
+/// leases and releases idle pipelines; every `housekeepingSeconds` it runs retention and the storage
+/// check. On graceful shutdown it closes every open session (reason `shutdown`) after ingest stopped.
+struct RecorderService: Service {
+    let recorder: Recorder
+    let registry: StreamRegistry
+    let pipelineIdle: Duration
+
+    func run() async throws {
+        var sinceRetention = Duration.zero
+        let retentionEvery = Duration.milliseconds(Int(recorder.configuration.housekeepingSeconds * 1000))
+        await recorder.retention()
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+            await recorder.housekeeping()
+            registry.hub.expireLeases()
+            await registry.releaseIdle(after: pipelineIdle)
+            sinceRetention += .seconds(1)
+            if sinceRetention >= retentionEvery {
+                sinceRetention = .zero
+                await recorder.retention()
+            }
+        }
+        await recorder.shutdown()
+    }
+}

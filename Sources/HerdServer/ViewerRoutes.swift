@@ -1,0 +1,52 @@
+import Foundation
+import HTTPTypes
+import HerdIdentity
+import HerdProtocol
+import Hummingbird
+import NIOCore
+
+extension HerdServices {
+    /// The web app and its session: a token is exchanged for an HttpOnly cookie.
+    func addViewerRoutes(to router: Router<HerdRequestContext>) {
+        let assets = WebAssets()
+        let tokens = self.tokens
+        router.get("/") { _, _ in try assets.response("index.html") }
+        router.get("/app.js") { _, _ in try assets.response("app.js") }
+        router.get("/app.css") { _, _ in try assets.response("app.css") }
+        router.post("/api/v1/session") { request, _ -> Response in
+            struct SignIn: Decodable { var token: String }
+            let body = try await request.body.collect(upTo: 4096)
+            guard let signIn = try? JSONDecoder().decode(SignIn.self, from: Data(buffer: body)) else {
+                throw HerdServerError(.badRequest, code: "badJSON", message: "send {\"token\": \"hl_…\"}")
+            }
+            let identity: Identity, secret: String
+            do throws(IdentityError) {
+                identity = try tokens.authenticate(signIn.token)
+                guard identity.role != .device else { throw .forbidden("device tokens cannot sign in to the viewer") }
+                secret = try tokens.createSession(for: identity, lifetime: SessionCookie.lifetime)
+            } catch {
+                throw HerdServerError(error)
+            }
+            var headers = HTTPFields()
+            headers[.setCookie] = SessionCookie.set(secret)
+            return Response(status: .noContent, headers: headers)
+        }
+        router.get("/api/v1/session") { _, context -> Response in
+            let identity = try context.requireIdentity()
+            struct Me: Encodable { var id: String; var name: String; var role: String; var streams: String }
+            return jsonResponse(Me(id: identity.id, name: identity.name, role: identity.role.rawValue, streams: identity.streams.storedValue))
+        }
+        router.delete("/api/v1/session") { request, _ -> Response in
+            if let cookie = request.headers[.cookie], let secret = SessionCookie.secret(fromCookieHeader: cookie) {
+                do throws(IdentityError) {
+                    try tokens.endSession(secret)
+                } catch {
+                    throw HerdServerError(error)
+                }
+            }
+            var headers = HTTPFields()
+            headers[.setCookie] = SessionCookie.clear
+            return Response(status: .noContent, headers: headers)
+        }
+    }
+}
