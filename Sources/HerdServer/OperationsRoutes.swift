@@ -8,7 +8,7 @@ extension HerdServices {
     /// `/healthz` (the process answers), `/readyz` (tokens readable, recorder writable, space left),
     /// `/metrics` (Prometheus text; stream ids appear as labels: scrape from the operations network).
     func addOperationsRoutes(to router: Router<HerdRequestContext>) {
-        let tokens = self.tokens, recorder = self.recorder, hub = self.hub, metrics = self.metrics, seen = self
+        let tokens = self.tokens, recorder = self.recorder, hub = self.hub, metrics = self.metrics, seen = self, codecs = self.codecs
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in
             do throws(IdentityError) {
@@ -32,6 +32,7 @@ extension HerdServices {
             if delta > 0 { metrics.dropped("slow_viewer", count: delta) }
             metrics.storageFree.record(Double(recorder.freeBytes()))
             metrics.storageUsed.record(Double(recorder.recordedBytes))
+            metrics.workersBusy.record(Double(codecs.busyOperations.compactMap { $0 }.count))
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))

@@ -30,6 +30,8 @@ final class ServerMetrics: Sendable {
     let sessionsOpen: Gauge
     let storageFree: Gauge
     let storageUsed: Gauge
+    /// Codec workers with a request in progress (sampled at scrape).
+    let workersBusy: Gauge
 
     init() {
         let stage = Self.name("stage", "seconds", "Time per frame in each pipeline stage")
@@ -49,6 +51,7 @@ final class ServerMetrics: Sendable {
         sessionsOpen = registry.makeGauge(descriptor: Self.name("sessions_open", "", "Recording sessions open"))
         storageFree = registry.makeGauge(descriptor: Self.name("recording_free", "bytes", "Free space on the recordings' file system"))
         storageUsed = registry.makeGauge(descriptor: Self.name("recording_used", "bytes", "Bytes held by recordings"))
+        workersBusy = registry.makeGauge(descriptor: Self.name("codec_workers_busy", "", "Codec workers with a request in progress"))
     }
 
     func frameIn(_ stream: StreamID) {

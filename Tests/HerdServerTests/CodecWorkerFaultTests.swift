@@ -62,6 +62,20 @@ struct CodecWorkerFaultTests {
         throw CancellationError()
     }
 
+    /// Stops (SIGSTOP) the running worker started from `executable`, so the next request on it hangs in
+    /// the accept stage, deterministically; returns its pid (waits for it to have started).
+    static func stopWorker(_ executable: String) async throws -> pid_t {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if let pid = workerPIDs(executable).first {
+                kill(pid, SIGSTOP)
+                return pid
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        throw CancellationError()
+    }
+
     /// 6000x6000 PNG: valid, under the 40 MP limit, and seconds of decode and encode in a worker.
     static let slowFrame: [UInt8] = try! PNGEncoder().encode(
         PixelBuffer(width: 6000, height: 6000, format: .rgb, fill: Color(red: 90, green: 110, blue: 70)), fast: true)
@@ -156,18 +170,24 @@ struct CodecWorkerFaultTests {
         let fixture = configured
         defer { fixture.cleanUp() }
         let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        let image = try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg")
         try await app.test(.live) { client in
             try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.device)) { inbound, outbound, _ in
                 var replies = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
-                try await outbound.write(try frame(fixture, seq: 1, Self.slowFrame))
-                let pid = try await Self.workerInsideSlowFrame(worker)
+                // Workers start on first use: one frame first.
+                try await outbound.write(try frame(fixture, seq: 1, try SampleFrames.bytes("frames", "pen-night-720p.jpg")))
+                guard case .text(let first)? = try await replies.next(), first.contains(#""type":"ack""#) else { Issue.record("no first ack"); return }
+                // The frame hangs inside the (stopped) worker's open; the worker is then killed under it.
+                let pid = try await Self.stopWorker(worker)
+                try await outbound.write(try frame(fixture, seq: 2, image))
+                try await Self.waitUntilBusy(fixture, client: client)
                 #expect(kill(pid, SIGKILL) == 0)
                 guard case .text(let text)? = try await replies.next() else { Issue.record("no reply to the killed frame"); return }
                 let reply = try errorReply(text)
-                #expect(reply.code == "workerCrashed" && reply.seq == 1 && reply.stream == fixture.stream.rawValue, "\(text)")
-                try await outbound.write(try frame(fixture, seq: 2, try SampleFrames.bytes("frames", "pen-night-720p.jpg")))
+                #expect(reply.code == "workerCrashed" && reply.seq == 2 && reply.stream == fixture.stream.rawValue && !reply.retryable, "\(text)")
+                try await outbound.write(try frame(fixture, seq: 3, try SampleFrames.bytes("frames", "pen-night-720p.jpg")))
                 guard case .text(let next)? = try await replies.next() else { Issue.record("no reply to the next frame"); return }
-                #expect(next.contains(#""type":"ack""#) && next.contains(#""seq":2"#), "\(next)")
+                #expect(next.contains(#""type":"ack""#) && next.contains(#""seq":3"#), "\(next)")
                 #expect(!Self.workerPIDs(worker).contains(pid))
             }
             let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
@@ -184,54 +204,112 @@ struct CodecWorkerFaultTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         let file = try #require(kept.first)
-        #expect(try [UInt8](Data(contentsOf: forensics.appendingPathComponent(file))) == Self.slowFrame)
+        #expect(try [UInt8](Data(contentsOf: forensics.appendingPathComponent(file))) == image)
+    }
+
+    /// Until the server's codec workers report a request in progress (the frame reached the worker).
+    static func waitUntilBusy(_ fixture: ServerFixture, client: some TestClientProtocol) async throws {
+        _ = fixture
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            if metrics.contains("herd_codec_workers_busy 1") { return }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        throw CancellationError()
     }
 
     @Test("a frame that overruns the worker deadline is refused with workerTimeout; the stream carries on")
     func frameHangsWorker() async throws {
-        let fixture = try ServerFixture.unthrottled { $0.codecWorkers = 1; $0.codecWorkerDeadlineSeconds = 0.3 }
+        var configured = try ServerFixture.unthrottled { $0.codecWorkers = 1; $0.codecWorkerDeadlineSeconds = 0.3 }
+        let worker = try Self.privateWorker(in: configured)
+        configured.configuration.codecWorkerExecutable = worker
+        let fixture = configured
         defer { fixture.cleanUp() }
         let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
         _ = try await app.test(.live) { client in
             try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.device)) { inbound, outbound, _ in
                 var replies = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
-                try await outbound.write(try frame(fixture, seq: 1, Self.slowFrame))
+                let image = try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg")
+                try await outbound.write(try frame(fixture, seq: 1, image))
+                guard case .text(let first)? = try await replies.next(), first.contains(#""type":"ack""#) else { Issue.record("no first ack"); return }
+                _ = try await Self.stopWorker(worker)
+                try await outbound.write(try frame(fixture, seq: 2, image))
                 guard case .text(let text)? = try await replies.next() else { Issue.record("no reply to the slow frame"); return }
                 let reply = try errorReply(text)
-                #expect(reply.code == "workerTimeout" && reply.seq == 1, "\(text)")
-                try await outbound.write(try frame(fixture, seq: 2, try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg")))
+                #expect(reply.code == "workerTimeout" && reply.seq == 2, "\(text)")
+                try await outbound.write(try frame(fixture, seq: 3, image))
                 guard case .text(let next)? = try await replies.next() else { Issue.record("no reply to the next frame"); return }
-                #expect(next.contains(#""type":"ack""#) && next.contains(#""seq":2"#), "\(next)")
+                #expect(next.contains(#""type":"ack""#) && next.contains(#""seq":3"#), "\(next)")
             }
+        }
+    }
+
+    @Test("a worker fault after the ack: the frame stays acknowledged and recorded, the fault is noted")
+    func faultAfterTheAck() async throws {
+        var configured = try ServerFixture.unthrottled { $0.codecWorkers = 1; $0.codecWorkerDeadlineSeconds = 5 }
+        let worker = try Self.privateWorker(in: configured)
+        configured.configuration.codecWorkerExecutable = worker
+        let fixture = configured
+        defer { fixture.cleanUp() }
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        try await app.test(.live) { client in
+            try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.device)) { inbound, outbound, _ in
+                var replies = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                try await outbound.write(try frame(fixture, seq: 1, Self.slowFrame))
+                guard case .text(let text)? = try await replies.next() else { Issue.record("no ack"); return }
+                #expect(text.contains(#""type":"ack""#) && text.contains(#""seq":1"#), "\(text)")
+                // Drawing and encoding 36 MP takes the worker seconds: stop it there; the render overruns.
+                _ = try await Self.stopWorker(worker)
+            }
+            let deadline = ContinuousClock.now + .seconds(30)
+            var metrics = ""
+            while ContinuousClock.now < deadline, !metrics.contains(#"reason="render_fault""#) {
+                metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(metrics.contains(#"herd_frames_dropped_total{reason="render_fault"} 1"#), "\(metrics)")
+            var headers = HTTPFields()
+            headers[.authorization] = "Bearer \(fixture.admin)"
+            let listing = try await client.execute(uri: "/api/v1/sessions?stream=\(fixture.stream)", method: .get, headers: headers) { String(buffer: $0.body) }
+            #expect(listing.contains(#""frames":1"#), "\(listing)")
         }
     }
 
     @Test("a token whose frames keep costing workers is refused for a while (WebSocket and HTTP); others are not")
     func quarantine() async throws {
-        let fixture = try ServerFixture.unthrottled {
+        var configured = try ServerFixture.unthrottled {
+            $0.codecWorkers = 1
             $0.codecWorkerDeadlineSeconds = 0.3
             $0.quarantineAfterFaults = 2
         }
+        let worker = try Self.privateWorker(in: configured)
+        configured.configuration.codecWorkerExecutable = worker
+        let fixture = configured
         defer { fixture.cleanUp() }
         let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
         let good = try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg")
         try await app.test(.live) { client in
             try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.device)) { inbound, outbound, _ in
                 var replies = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
-                for seq in UInt64(1)...2 {
-                    try await outbound.write(try frame(fixture, seq: seq, Self.slowFrame))
+                for seq in [UInt64(1), 3] {
+                    // A good frame starts a worker; stopped, it makes the next frame overrun.
+                    try await outbound.write(try frame(fixture, seq: seq, good))
+                    guard case .text(let ack)? = try await replies.next(), ack.contains(#""type":"ack""#) else { Issue.record("no ack"); return }
+                    _ = try await Self.stopWorker(worker)
+                    try await outbound.write(try frame(fixture, seq: seq + 1, good))
                     guard case .text(let text)? = try await replies.next() else { Issue.record("no reply"); return }
                     #expect(try errorReply(text).code == "workerTimeout", "\(text)")
                 }
-                try await outbound.write(try frame(fixture, seq: 3, good))
+                try await outbound.write(try frame(fixture, seq: 5, good))
                 guard case .text(let text)? = try await replies.next() else { Issue.record("no reply"); return }
                 let reply = try errorReply(text)
-                #expect(reply.code == "quarantined" && reply.seq == 3, "\(text)")
+                #expect(reply.code == "quarantined" && reply.seq == 5 && reply.retryable, "\(text)")
             }
             var headers = HTTPFields()
             headers[.authorization] = "Bearer \(fixture.device)"
             headers[.contentType] = "multipart/form-data; boundary=herdlens-test-boundary"
-            let metadata = WireJSON.encode(try fixture.header(seq: 4))
+            let metadata = WireJSON.encode(try fixture.header(seq: 6))
             let (status, body, retryAfter) = try await client.execute(
                 uri: "/api/v1/streams/\(fixture.stream)/frames", method: .post, headers: headers,
                 body: ByteBuffer(bytes: ServerFixture.multipart(metadata: metadata, image: good))

@@ -31,7 +31,7 @@ struct HTTPIngestTests {
         }
     }
 
-    @Test("a device posts a frame: 201 and the ack; the same seq again is 409")
+    @Test("a device posts a frame: 201 and the ack once durable; the same seq and bytes again is 200 duplicate, other bytes 409 seqConflict")
     func postFrame() async throws {
         let fixture = try ServerFixture()
         defer { fixture.cleanUp() }
@@ -43,8 +43,13 @@ struct HTTPIngestTests {
             #expect(status == .created)
             let ack = try WireJSON.decode(AckMessage.self, from: Array(text.utf8))
             #expect(ack.seq == 1 && ack.stream == fixture.stream && ack.duplicate == nil)
-            let (again, error) = try await post(client, fixture, token: fixture.device, body: body)
-            #expect(again == .conflict && error.contains("duplicateSeq"))
+            let (again, duplicate) = try await post(client, fixture, token: fixture.device, body: body)
+            let dup = try WireJSON.decode(AckMessage.self, from: Array(duplicate.utf8))
+            #expect(again == .ok && dup.duplicate == true, "\(duplicate)")
+            let other = ServerFixture.multipart(
+                metadata: WireJSON.encode(try fixture.header(seq: 1)), image: try SampleFrames.bytes("frames", "pen-night-720p.jpg"))
+            let (conflict, error) = try await post(client, fixture, token: fixture.device, body: other)
+            #expect(conflict == .conflict && error.contains(#""code":"seqConflict""#) && error.contains(#""retryable":false"#), "\(error)")
         }
     }
 
