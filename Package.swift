@@ -167,7 +167,7 @@ let package = Package(
         .testTarget(
             name: "HerdServerTests",
             dependencies: [
-                "HerdServer", "HerdTesting", "HerdIdentity", "HerdProtocol", "HerdDevice", "HerdCodecs", "HerdImaging", "HerdWorker",
+                "HerdServer", "HerdTesting", "HerdIdentity", "HerdProtocol", "HerdDevice", "HerdCodecs", "HerdImaging", "HerdWorker", "HerdRecording",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
             ]

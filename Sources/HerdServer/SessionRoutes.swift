@@ -148,8 +148,12 @@ extension HerdServices {
             let identity = try context.requireIdentity()
             struct Open: Decodable { var stream: String; var consignment: Consignment? }
             let body = try await request.body.collect(upTo: 16 * 1024)
-            guard (try? StrictJSON.check(body.readableBytesView)) != nil, let open = try? JSONDecoder().decode(Open.self, from: Data(buffer: body)) else {
-                throw HerdServerError(.badRequest, code: "badJSON", message: "send {\"stream\": \"…\", \"consignment\": {…}}")
+            let open: Open
+            do {
+                _ = try StrictJSON.check(body.readableBytesView)
+                open = try JSONDecoder().decode(Open.self, from: Data(buffer: body))
+            } catch {
+                throw HerdServerError(.badRequest, code: "badJSON", message: "send {\"stream\": \"…\", \"consignment\": {…}} (\(error))")
             }
             guard let stream = StreamID(open.stream) else { throw HerdServerError(.badRequest, code: "invalidStream", message: "'\(open.stream)' is not a stream id") }
             guard identity.role == .admin || (identity.role == .inspector && identity.canWatch(stream)) else {

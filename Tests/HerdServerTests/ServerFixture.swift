@@ -30,6 +30,9 @@ struct ServerFixture {
         admin = try store.issue(role: .admin, streams: .all, name: "admin").token
         configuration.dataDirectory = directory.path
         configuration.port = 0
+        // Tests run where disks are small; a short commit window keeps acks quick.
+        configuration.recording.minFreeBytes = 0
+        configuration.recording.commitWindowSeconds = 0.01
     }
 
     /// A fixture whose devices may send as fast as they like (tests that stream many frames), with any
