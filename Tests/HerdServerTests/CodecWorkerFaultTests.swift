@@ -177,6 +177,8 @@ struct CodecWorkerFaultTests {
                 // Workers start on first use: one frame first.
                 try await outbound.write(try frame(fixture, seq: 1, try SampleFrames.bytes("frames", "pen-night-720p.jpg")))
                 guard case .text(let first)? = try await replies.next(), first.contains(#""type":"ack""#) else { Issue.record("no first ack"); return }
+                // Its live rendering (after the ack) done, the worker is idle.
+                try await Self.waitUntilBusy(fixture, client: client, workers: 0)
                 // The frame hangs inside the (stopped) worker's open; the worker is then killed under it.
                 let pid = try await Self.stopWorker(worker)
                 try await outbound.write(try frame(fixture, seq: 2, image))
@@ -208,12 +210,13 @@ struct CodecWorkerFaultTests {
     }
 
     /// Until the server's codec workers report a request in progress (the frame reached the worker).
-    static func waitUntilBusy(_ fixture: ServerFixture, client: some TestClientProtocol) async throws {
+    static func waitUntilBusy(_ fixture: ServerFixture, client: some TestClientProtocol, workers: Int = 1) async throws {
         _ = fixture
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
-            if metrics.contains("herd_codec_workers_busy 1") { return }
+            let busy = metrics.split(separator: "\n").first { $0.hasPrefix("herd_codec_workers_busy ") }.flatMap { Double($0.split(separator: " ")[1]) }
+            if busy == Double(workers) { return }
             try await Task.sleep(for: .milliseconds(5))
         }
         throw CancellationError()
@@ -233,6 +236,7 @@ struct CodecWorkerFaultTests {
                 let image = try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg")
                 try await outbound.write(try frame(fixture, seq: 1, image))
                 guard case .text(let first)? = try await replies.next(), first.contains(#""type":"ack""#) else { Issue.record("no first ack"); return }
+                try await Self.waitUntilBusy(fixture, client: client, workers: 0)
                 _ = try await Self.stopWorker(worker)
                 try await outbound.write(try frame(fixture, seq: 2, image))
                 guard case .text(let text)? = try await replies.next() else { Issue.record("no reply to the slow frame"); return }
@@ -296,6 +300,7 @@ struct CodecWorkerFaultTests {
                     // A good frame starts a worker; stopped, it makes the next frame overrun.
                     try await outbound.write(try frame(fixture, seq: seq, good))
                     guard case .text(let ack)? = try await replies.next(), ack.contains(#""type":"ack""#) else { Issue.record("no ack"); return }
+                    try await Self.waitUntilBusy(fixture, client: client, workers: 0)
                     _ = try await Self.stopWorker(worker)
                     try await outbound.write(try frame(fixture, seq: seq + 1, good))
                     guard case .text(let text)? = try await replies.next() else { Issue.record("no reply"); return }
