@@ -23,6 +23,10 @@ public final class DeviceSimulator: Service, Sendable {
         public var frames: [[UInt8]]
         /// Frames in flight without an ack before the device waits.
         public var maxUnacknowledged = 16
+        /// Store-and-forward demo: after this many frames the link drops for `offlineFor` seconds; frames
+        /// captured meanwhile are kept and uploaded, with their capture times, when it returns.
+        public var offlineAfter: Int?
+        public var offlineFor: Double?
         public var consignment = Consignment(
             id: "HK-2026-11-20-0042", declaredHeadCount: 100, farm: "江西省 registered farm 36-017", vehiclePlate: "粤B·12345",
             destination: "供港活猪 Sheung Shui")
@@ -47,23 +51,42 @@ public final class DeviceSimulator: Service, Sendable {
 
     /// What the device has sent and had acknowledged, for tests and the demo's log.
     public struct Progress: Sendable {
+        public var captured = 0
         public var sent = 0
         public var acknowledged = 0
         public var duplicates = 0
+        /// Refusals the server said may succeed later (re-sent) and final ones (dropped).
+        public var retried = 0
         public var errors = 0
         public var connections = 0
+        /// Frames captured while offline (store-and-forward) and uploaded later.
+        public var buffered = 0
     }
 
     private let configuration: Configuration
     private let logger: Logger
     private let state: Mutex<State>
 
+    /// A captured frame waiting for its ack: the header bytes are fixed at capture (its `capturedAt`
+    /// travels unchanged however late it is sent).
+    private struct Pending {
+        var index: Int
+        var header: [UInt8]
+    }
+
     private struct State {
         var nextSeq: UInt64 = 1
-        /// Sent and not acknowledged, by seq: the frame index it carried.
-        var unacknowledged: [UInt64: Int] = [:]
+        /// Captured and not acknowledged, by seq.
+        var pending: [UInt64: Pending] = [:]
+        /// Sent on the current connection and not answered yet.
+        var inFlight: Set<UInt64> = []
+        /// When a retryable refusal asked to wait.
+        var retryAfter: ContinuousClock.Instant?
+        var wentOffline = false
         var progress = Progress()
     }
+
+    private struct GoOffline: Error {}
 
     public init(configuration: Configuration, logger: Logger) {
         precondition(!configuration.frames.isEmpty, "a simulated device needs at least one frame")
@@ -76,8 +99,12 @@ public final class DeviceSimulator: Service, Sendable {
 
     public var progress: Progress { state.withLock { $0.progress } }
 
+    private var allCaptured: Bool {
+        state.withLock { !configuration.loop && $0.nextSeq > UInt64(configuration.frames.count) }
+    }
+
     private var finished: Bool {
-        state.withLock { !configuration.loop && $0.nextSeq > UInt64(configuration.frames.count) && $0.unacknowledged.isEmpty }
+        state.withLock { !configuration.loop && $0.nextSeq > UInt64(configuration.frames.count) && $0.pending.isEmpty }
     }
 
     /// Connects, streams, and reconnects until done (no --loop) or until graceful shutdown, which
@@ -100,6 +127,9 @@ public final class DeviceSimulator: Service, Sendable {
                 backoff = 0.25
             } catch is CancellationError {
                 throw CancellationError()
+            } catch is GoOffline {
+                try await offline(sensors: sensors)
+                continue
             } catch {
                 logger.notice("device connection failed; retrying", metadata: ["herd.error": "\(error)", "herd.backoff.s": "\(backoff)"])
             }
@@ -109,77 +139,135 @@ public final class DeviceSimulator: Service, Sendable {
         }
     }
 
-    private func connectOnce(sensors: SensorSimulator) async throws {
-        var headers = HTTPFields()
-        headers[.authorization] = "Bearer \(configuration.token)"
-        let clientConfiguration = WebSocketClientConfiguration(maxFrameSize: 16 << 20, additionalHeaders: headers)
-        try await WebSocketClient.connect(url: configuration.ingestURL, configuration: clientConfiguration, logger: logger) {
-            inbound, outbound, _ in
-            self.state.withLock { $0.progress.connections += 1 }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await self.readAcks(inbound) }
-                group.addTask { try await self.send(outbound, sensors: sensors) }
-                try await group.next()
-                group.cancelAll()
-            }
-            try? await outbound.close(.normalClosure, reason: "done")
-        }
-    }
-
-    private func readAcks(_ inbound: WebSocketInboundStream) async throws {
-        for try await message in inbound.messages(maxSize: 1 << 20) {
-            guard case .text(let text) = message else { continue }
-            let bytes = Array(text.utf8)
-            if let ack = try? WireJSON.decode(AckMessage.self, from: bytes), ack.type == "ack" {
-                state.withLock {
-                    $0.unacknowledged.removeValue(forKey: ack.seq)
-                    $0.progress.acknowledged += 1
-                    if ack.duplicate == true { $0.progress.duplicates += 1 }
-                }
-            } else if let error = try? WireJSON.decode(ErrorReply.self, from: bytes) {
-                state.withLock {
-                    if let seq = error.seq { $0.unacknowledged.removeValue(forKey: seq) }  // refused for good: do not re-send
-                    $0.progress.errors += 1
-                }
-                logger.warning("frame refused", metadata: ["herd.frame.seq": "\(error.seq.map(String.init) ?? "-")", "herd.error": "\(error.code)"])
-            }
-            if finished { return }
-        }
-    }
-
-    private func send(_ outbound: WebSocketOutboundWriter, sensors: SensorSimulator) async throws {
-        let interval = Duration.milliseconds(Int(1000 / max(0.1, configuration.framesPerSecond)))
+    /// No link for `offlineFor` seconds: frames are still captured at the frame rate and kept.
+    private func offline(sensors: SensorSimulator) async throws {
+        let seconds = configuration.offlineFor ?? 0
+        logger.notice("device offline; buffering frames", metadata: ["herd.offline.s": "\(seconds)"])
         let clock = ContinuousClock()
-        // First re-send what the last connection left unacknowledged, oldest first.
-        let pending = state.withLock { $0.unacknowledged.sorted { $0.key < $1.key } }
-        for (seq, index) in pending { try await sendFrame(outbound, seq: seq, index: index, sensors: sensors) }
+        let until = clock.now + .milliseconds(Int(seconds * 1000))
         var deadline = clock.now
-        while !Task.isCancelled {
-            let next: (seq: UInt64, index: Int)? = state.withLock { state in
-                guard state.unacknowledged.count < configuration.maxUnacknowledged else { return nil }
-                let seq = state.nextSeq
-                if !configuration.loop && seq > UInt64(configuration.frames.count) { return nil }
-                state.nextSeq += 1
-                return (seq, Int((seq - 1) % UInt64(configuration.frames.count)))
-            }
-            if let next {
-                try await sendFrame(outbound, seq: next.seq, index: next.index, sensors: sensors)
-            } else if finished {
-                return
-            }
+        while clock.now < until, !allCaptured {
+            if capture(sensors: sensors) != nil { state.withLock { $0.progress.buffered += 1 } }
             deadline = deadline.advanced(by: interval)
             try await clock.sleep(until: deadline)
         }
     }
 
-    private func sendFrame(_ outbound: WebSocketOutboundWriter, seq: UInt64, index: Int, sensors: SensorSimulator) async throws {
-        let header = DeviceFrameHeader(
-            stream: configuration.stream, seq: seq, capturedAt: Self.localTimestamp(), sensors: sensors.sensors(frame: Int(seq - 1)))
+    private var interval: Duration { .milliseconds(Int(1000 / max(0.1, configuration.framesPerSecond))) }
+
+    private func connectOnce(sensors: SensorSimulator) async throws {
+        var headers = HTTPFields()
+        headers[.authorization] = "Bearer \(configuration.token)"
+        let clientConfiguration = WebSocketClientConfiguration(maxFrameSize: 16 << 20, additionalHeaders: headers)
         state.withLock {
-            $0.unacknowledged[seq] = index
-            $0.progress.sent += 1
+            $0.inFlight.removeAll()
+            $0.retryAfter = nil
         }
-        try await outbound.write(.binary(ByteBuffer(bytes: Envelope.encode(header: header, payload: configuration.frames[index]))))
+        let offline = Atomic(false)
+        try await WebSocketClient.connect(url: configuration.ingestURL, configuration: clientConfiguration, logger: logger) {
+            inbound, outbound, _ in
+            self.state.withLock { $0.progress.connections += 1 }
+            do {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await self.readReplies(inbound) }
+                    group.addTask { try await self.send(outbound, sensors: sensors) }
+                    try await group.next()
+                    group.cancelAll()
+                }
+            } catch is GoOffline {
+                offline.store(true, ordering: .relaxed)
+            }
+            try? await outbound.close(.normalClosure, reason: offline.load(ordering: .relaxed) ? "going offline" : "done")
+        }
+        if offline.load(ordering: .relaxed) { throw GoOffline() }
+    }
+
+    private func readReplies(_ inbound: WebSocketInboundStream) async throws {
+        for try await message in inbound.messages(maxSize: 1 << 20) {
+            guard case .text(let text) = message else { continue }
+            let bytes = Array(text.utf8)
+            if let ack = try? WireJSON.decode(AckMessage.self, from: bytes), ack.type == "ack" {
+                state.withLock {
+                    $0.pending.removeValue(forKey: ack.seq)
+                    $0.inFlight.remove(ack.seq)
+                    $0.progress.acknowledged += 1
+                    if ack.duplicate == true { $0.progress.duplicates += 1 }
+                }
+            } else if let error = try? WireJSON.decode(ErrorReply.self, from: bytes), error.type == "error" {
+                state.withLock {
+                    if let seq = error.seq {
+                        $0.inFlight.remove(seq)
+                        // Retryable (rate, storage, busy): keep the frame and send it again shortly;
+                        // final (a bad image, a conflict): drop it.
+                        if error.retryable {
+                            $0.retryAfter = .now + .milliseconds(250)
+                            $0.progress.retried += 1
+                        } else {
+                            $0.pending.removeValue(forKey: seq)
+                            $0.progress.errors += 1
+                        }
+                    } else {
+                        $0.progress.errors += 1
+                    }
+                }
+                logger.warning("frame refused", metadata: [
+                    "herd.frame.seq": "\(error.seq.map(String.init) ?? "-")", "herd.error": "\(error.code)", "herd.retryable": "\(error.retryable)",
+                ])
+            }
+            if finished { return }
+        }
+    }
+
+    /// Captures the next frame (header fixed now), or nil when every frame was captured.
+    private func capture(sensors: SensorSimulator) -> UInt64? {
+        state.withLock { state -> UInt64? in
+            let seq = state.nextSeq
+            if !configuration.loop && seq > UInt64(configuration.frames.count) { return nil }
+            state.nextSeq += 1
+            let header = DeviceFrameHeader(
+                stream: configuration.stream, seq: seq, capturedAt: Self.localTimestamp(), sensors: sensors.sensors(frame: Int(seq - 1)))
+            state.pending[seq] = Pending(index: Int((seq - 1) % UInt64(configuration.frames.count)), header: WireJSON.encode(header))
+            state.progress.captured += 1
+            return seq
+        }
+    }
+
+    /// Captures at the frame rate and sends what is pending, oldest first, within the window of
+    /// unacknowledged frames: a backlog (after an outage) goes out as fast as the acks come back.
+    private func send(_ outbound: WebSocketOutboundWriter, sensors: SensorSimulator) async throws {
+        let clock = ContinuousClock()
+        var nextCapture = clock.now
+        while !Task.isCancelled {
+            if clock.now >= nextCapture {
+                if let offlineAfter = configuration.offlineAfter, configuration.offlineFor != nil,
+                    state.withLock({ !$0.wentOffline && $0.progress.captured >= offlineAfter })
+                {
+                    state.withLock { $0.wentOffline = true }
+                    throw GoOffline()
+                }
+                _ = capture(sensors: sensors)
+                nextCapture = nextCapture.advanced(by: interval)
+                if nextCapture < clock.now - .seconds(1) { nextCapture = clock.now }
+            }
+            let batch: [(UInt64, Pending)] = state.withLock { state in
+                if let wait = state.retryAfter, wait > .now { return [] }
+                let room = configuration.maxUnacknowledged - state.inFlight.count
+                guard room > 0 else { return [] }
+                let next = state.pending.keys.filter { !state.inFlight.contains($0) }.sorted().prefix(room)
+                for seq in next { state.inFlight.insert(seq) }
+                return next.map { ($0, state.pending[$0]!) }
+            }
+            for (seq, frame) in batch {
+                state.withLock { $0.progress.sent += 1 }
+                try await outbound.write(.binary(ByteBuffer(bytes: Envelope.encode(headerJSON: frame.header, payload: configuration.frames[frame.index]))))
+                _ = seq
+            }
+            if finished { return }
+            // A backlog waits on acks (a few ms); otherwise the next capture.
+            let backlog = state.withLock { $0.pending.count > $0.inFlight.count }
+            let wake = backlog ? min(nextCapture, clock.now + .milliseconds(2)) : nextCapture
+            try await clock.sleep(until: wake)
+        }
     }
 
     /// Now, as a device in China Standard Time reports it (`+08:00`).

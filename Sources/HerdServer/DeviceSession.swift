@@ -43,26 +43,26 @@ struct DeviceSession {
             receiving.cancel()
         }
         defer { watch.remove(token: identity.id, key: key) }
-        do {
-            try await shutdown.whileRunning(onTrigger: { receiving.cancel() }) {
+        try await shutdown.whileRunning(onTrigger: { receiving.cancel() }) {
+            do {
                 try await withTaskCancellationHandler {
                     try await receiving.value
                 } onCancel: {
                     receiving.cancel()
                 }
+            } catch is CancellationError where shutdown.isTriggered || ended.reason != nil {
+                // Shutting down or revoked: answer what is in flight, then close below.
+            } catch {
+                await inFlight.drain()
+                sink.finish()
+                await writer.value
+                throw error
             }
-        } catch is CancellationError where shutdown.isTriggered || ended.reason != nil {
-            // Shutting down or revoked: answer what is in flight, then close below.
-        } catch {
             await inFlight.drain()
             sink.finish()
             await writer.value
-            throw error
+            await ended.closeSocket(outbound, shutdown: shutdown)
         }
-        await inFlight.drain()
-        sink.finish()
-        await writer.value
-        await ended.closeSocket(outbound, shutdown: shutdown)
     }
 
     private func receive(

@@ -5,7 +5,7 @@ import Synchronization
 /// closed with 1001 rather than a plain close. `ShutdownNotifier` fires it on graceful shutdown; place
 /// the notifier after the application in a `ServiceGroup` (services shut down in reverse order).
 public final class ShutdownSignal: Sendable {
-    private let state = Mutex<(fired: Bool, next: Int, actions: [Int: @Sendable () -> Void])>((false, 0, [:]))
+    private let state = Mutex<(fired: Bool, next: Int, actions: [Int: @Sendable () -> Void], active: Int)>((false, 0, [:], 0))
 
     public init() {}
 
@@ -20,9 +20,27 @@ public final class ShutdownSignal: Sendable {
     /// returns, so a connection leaves nothing behind (as swift-service-lifecycle's
     /// `withGracefulShutdownHandler` does).
     public func whileRunning<T>(onTrigger action: @escaping @Sendable () -> Void, _ body: () async throws -> T) async rethrows -> T {
+        state.withLock { $0.active += 1 }
         let key = register(action)
-        defer { if let key { _ = state.withLock { $0.actions.removeValue(forKey: key) } } }
+        defer {
+            state.withLock { state in
+                if let key { state.actions.removeValue(forKey: key) }
+                state.active -= 1
+            }
+        }
         return try await body()
+    }
+
+    /// Sessions inside `whileRunning` now.
+    public var activeSessions: Int { state.withLock { $0.active } }
+
+    /// After `trigger`: waits until every session has closed its socket (so viewers and devices hear
+    /// 1001 before the HTTP server stops), at most `timeout`.
+    public func waitForSessions(timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        while activeSessions > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     /// Handlers currently registered (tests check none is left behind).
@@ -61,5 +79,6 @@ public struct ShutdownNotifier: Service {
     public func run() async throws {
         try? await gracefulShutdown()
         signal.trigger()
+        await signal.waitForSessions(timeout: .seconds(5))
     }
 }

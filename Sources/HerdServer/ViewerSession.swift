@@ -66,8 +66,10 @@ struct ViewerSession {
         }
         // On shutdown (or revocation) the mailbox closes, the writer finishes, and the socket closes with
         // 1001 (or 1008).
-        try await pump(mailbox: mailbox, options: options, inbound: inbound, outbound: outbound)
-        await ended.closeSocket(outbound, shutdown: shutdown)
+        try await shutdown.whileRunning(onTrigger: { mailbox.close() }) {
+            try await pump(mailbox: mailbox, options: options, inbound: inbound, outbound: outbound)
+            await ended.closeSocket(outbound, shutdown: shutdown)
+        }
     }
 
     private func pump(mailbox: ViewerMailbox, options: OptionsBox, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {

@@ -6,6 +6,9 @@ struct HerdLens: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herdlens",
         abstract: "Remote video supervision of livestock: annotate, compose and stream camera frames.",
-        subcommands: [ServeCommand.self, SimulateCommand.self, ComposeCommand.self, TokenCommand.self, BenchCommand.self]
+        subcommands: [
+            ServeCommand.self, SimulateCommand.self, ComposeCommand.self, TokenCommand.self, VerifyCommand.self, SessionCommand.self, KeyCommand.self,
+            BenchCommand.self,
+        ]
     )
 }

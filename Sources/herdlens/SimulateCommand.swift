@@ -17,27 +17,34 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Stream id.") var stream: String
     @Option(help: "Frames per second.") var fps: Double = 10
     @Flag(help: "Play the frames in a loop until stopped.") var loop = false
+    @Option(help: "Store-and-forward: go offline after this many frames...") var offlineAfter: Int?
+    @Option(help: "...for this many seconds, buffering frames, then upload them with their capture times.") var offlineFor: Double?
     @Argument(help: "JPEG/PNG frames or directories (default: SampleFrames/frames).") var frames: [String] = []
 
     func validate() throws {
         guard StreamID(stream) != nil else { throw ValidationError("--stream must match [A-Za-z0-9._-]{1,64}") }
         guard fps > 0, fps <= 1000 else { throw ValidationError("--fps must be in (0, 1000]") }
+        guard (offlineAfter == nil) == (offlineFor == nil) else { throw ValidationError("--offline-after and --offline-for go together") }
+        if let offlineAfter, offlineAfter < 1 { throw ValidationError("--offline-after must be at least 1") }
+        if let offlineFor, !(offlineFor > 0) { throw ValidationError("--offline-for must be a positive number of seconds") }
     }
 
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = Logger(label: "herdlens.simulate")
         let images = try Self.loadFrames(frames.isEmpty ? ["SampleFrames/frames"] : frames)
-        let device = DeviceSimulator(
-            configuration: .init(server: server, token: token, stream: StreamID(stream)!, framesPerSecond: fps, loop: loop, frames: images),
-            logger: logger)
+        var configuration = DeviceSimulator.Configuration(
+            server: server, token: token, stream: StreamID(stream)!, framesPerSecond: fps, loop: loop, frames: images)
+        configuration.offlineAfter = offlineAfter
+        configuration.offlineFor = offlineFor
+        let device = DeviceSimulator(configuration: configuration, logger: logger)
         // Without --loop the device finishes once every frame is acknowledged: that ends the group cleanly.
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: device, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         let p = device.progress
-        print("sent \(p.sent), acknowledged \(p.acknowledged) (\(p.duplicates) duplicates), refused \(p.errors), connections \(p.connections)")
+        print("captured \(p.captured), sent \(p.sent), acknowledged \(p.acknowledged) (\(p.duplicates) duplicates), re-sent after a retryable refusal \(p.retried), refused \(p.errors), buffered offline \(p.buffered), connections \(p.connections)")
     }
 
     /// JPEG/PNG files, directories expanded in name order.
