@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: protocol schemas and golden examples, the fuzz harnesses over their corpora, the
-# web viewer in a real browser, then the Swift test suite.
+# web viewer in a real browser, the Swift test suite, then the crash test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -11,3 +11,5 @@ swift build --build-tests
 # The web viewer in headless Chromium (signs in, sees a live frame, saves out/viewer.png).
 python3 Tests/Browser/viewer_test.py --herdlens .build/debug/herdlens --screenshot out/viewer.png
 swift test --skip-build
+# kill -9 of the real server during ingest, 3 times: every acknowledged frame kept, every session verifies.
+scripts/crash-test.sh 3

@@ -27,6 +27,8 @@ public final class DeviceSimulator: Service, Sendable {
         /// captured meanwhile are kept and uploaded, with their capture times, when it returns.
         public var offlineAfter: Int?
         public var offlineFor: Double?
+        /// Called with every ack as it arrives (the crash test logs them).
+        public var onAck: @Sendable (AckMessage) -> Void = { _ in }
         public var consignment = Consignment(
             id: "HK-2026-11-20-0042", declaredHeadCount: 100, farm: "江西省 registered farm 36-017", vehiclePlate: "粤B·12345",
             destination: "供港活猪 Sheung Shui")
@@ -122,6 +124,7 @@ public final class DeviceSimulator: Service, Sendable {
         let sensors = SensorSimulator(consignment: configuration.consignment)
         while !finished {
             try Task.checkCancellation()
+            let connectionsBefore = progress.connections
             do {
                 try await connectOnce(sensors: sensors)
                 backoff = 0.25
@@ -131,6 +134,8 @@ public final class DeviceSimulator: Service, Sendable {
                 try await offline(sensors: sensors)
                 continue
             } catch {
+                // A link that was up and then dropped starts the backoff afresh.
+                if progress.connections > connectionsBefore { backoff = 0.25 }
                 logger.notice("device connection failed; retrying", metadata: ["herd.error": "\(error)", "herd.backoff.s": "\(backoff)"])
             }
             if finished { return }
@@ -187,6 +192,7 @@ public final class DeviceSimulator: Service, Sendable {
             guard case .text(let text) = message else { continue }
             let bytes = Array(text.utf8)
             if let ack = try? WireJSON.decode(AckMessage.self, from: bytes), ack.type == "ack" {
+                configuration.onAck(ack)
                 state.withLock {
                     $0.pending.removeValue(forKey: ack.seq)
                     $0.inFlight.remove(ack.seq)

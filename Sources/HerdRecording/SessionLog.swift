@@ -57,7 +57,8 @@ final class SessionLog {
         offset = row.segmentOffset
         recordsAtCheckpoint = row.records
         isAddendum = addendum
-        try openSegment(row.segment + 1)
+        // After the last segment on disk: one may have been created (rotation) after the index last heard.
+        try openSegment(max(row.segment, SegmentFile.numbers(in: directory).max() ?? 0) + 1)
         committed = self.row
     }
 

@@ -95,6 +95,27 @@ struct RecorderTests {
         #expect(report.ok, "\(String(describing: report.failure))")
     }
 
+    /// Found by scripts/crash-test.sh: a kill right after a segment rotation leaves a new segment the
+    /// index never heard of; recovery continues after it.
+    @Test func crashRightAfterARotationRecovers() async throws {
+        let f = RecordingFixture { $0.segmentMaxBytes = 1024 * 1024 }
+        var row: SessionRow
+        do {
+            let recorder = try f.recorder()
+            let big: (UInt64) -> [UInt8] = { seq in [UInt8](repeating: UInt8(seq), count: 300_000) }
+            let sessions = try await RecordingFixture.record(recorder, seqs: 1...8, image: big)
+            row = try #require(try recorder.index.session(sessions[0]))
+        }
+        #expect(row.segment >= 2)
+        // The next segment, created (header only) by a rotation the index never heard of.
+        let next = row.segment + 1
+        FileManager.default.createFile(atPath: f.segmentPath(row, next), contents: Data(SegmentFile.header(number: next)))
+        let recorder = try f.recorder()
+        #expect(recorder.recovery.sessionsClosed == 1)
+        let report = try await recorder.verify(session: row.id)
+        #expect(report.ok && report.frames == 8, "\(String(describing: report.failure))")
+    }
+
     @Test func lateFramesJoinTheClosedSessionAsASignedAddendum() async throws {
         let f = RecordingFixture()
         let recorder = try f.recorder()
