@@ -27,14 +27,26 @@ failures = 0
 checked = 0
 
 
+class DuplicateKey(ValueError):
+    pass
+
+
+def no_duplicate_keys(pairs):
+    """An object with a key twice is not a HerdLens message (the server refuses it as badJSON)."""
+    keys = [k for k, _ in pairs]
+    if len(keys) != len(set(keys)):
+        raise DuplicateKey("duplicate key in an object")
+    return dict(pairs)
+
+
 def check(path, schema, should_pass):
     global failures, checked
     checked += 1
     try:
         with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
+            doc = json.load(f, object_pairs_hook=no_duplicate_keys)
         errors = list(validators[schema].iter_errors(doc))
-    except json.JSONDecodeError as e:
+    except (json.JSONDecodeError, DuplicateKey) as e:
         errors = [e]
     if should_pass and errors:
         failures += 1
@@ -55,6 +67,8 @@ for path in sorted(glob.glob(os.path.join(v1, "examples", "wire-invalid", "*.jso
     # Range and calendar checks (February 30th, seq past 2^64) are the server's, not the schema's.
     if "february-30" not in path and "invalidMessage--seal" not in path:
         check(path, "messages.schema.json", False)
+for path in sorted(glob.glob(os.path.join(v1, "examples", "sessions", "*.json"))):
+    check(path, "sessions.schema.json", True)
 for path in sorted(glob.glob(os.path.join(root, "SampleFrames", "frames", "*.annotations.json"))):
     check(path, "annotations.schema.json", True)
 for path in sorted(glob.glob(os.path.join(root, "SampleFrames", "frames", "*.sensors.json"))):

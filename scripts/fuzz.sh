@@ -12,13 +12,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets=(jpeg_header jpeg_decode jpeg_transcode jpeg_encode png_decode freetype_text)
+targets=(jpeg_header jpeg_decode jpeg_transcode jpeg_encode png_decode freetype_text strict_json)
+# Swift harnesses (Fuzz/swift/TARGET.swift) are built with swiftc over the sources they name.
 out=.build-fuzz
 cc=${CC:-clang}
 command -v "$cc" >/dev/null || { echo "clang not found (it ships with the Swift toolchain)" >&2; exit 1; }
 # Sanitizer findings stop the run; with ASan, float-cast and the rest of UBSan abort instead of printing.
 flags=(-g -O2 -fuse-ld=lld -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -IFuzz)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
+export SWIFT_BACKTRACE=enable=no  # Swift's crash handler confuses ASan
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 sources_for() {
@@ -29,9 +31,23 @@ sources_for() {
   esac
 }
 
+swift_sources_for() {
+  case "$1" in
+    strict_json) echo "Sources/HerdProtocol/StrictJSON.swift Sources/HerdProtocol/ProtocolError.swift" ;;
+  esac
+}
+
 build() { # target
   local t=$1 bin=$out/bin/$1
   mkdir -p "$out/bin"
+  if [[ -f Fuzz/swift/$t.swift ]]; then
+    # shellcheck disable=SC2046
+    if [[ ! -x $bin || -n $(find "Fuzz/swift/$t.swift" $(swift_sources_for "$t") -newer "$bin" -print -quit) ]]; then
+      echo "building $t (swiftc)" >&2
+      swiftc -sanitize=fuzzer,address -parse-as-library -O -g $(swift_sources_for "$t") "Fuzz/swift/$t.swift" -o "$bin" 2> >(grep -v "Cannot export local symbol" >&2)
+    fi
+    return 0
+  fi
   # shellcheck disable=SC2046
   if [[ ! -x $bin || -n $(find Fuzz/"$t".c Fuzz/fuzz_common.h Sources/CHerd* -newer "$bin" -print -quit) ]]; then
     echo "building $t" >&2
@@ -56,6 +72,8 @@ seed() { # target
     jpeg_header|jpeg_decode|jpeg_transcode)
       files=(Fuzz/seeds/jpeg/* SampleFrames/variants/*.jpg SampleFrames/malformed/*jpeg* SampleFrames/hostile/*.jpg) ;;
     png_decode) files=(Fuzz/seeds/png/* SampleFrames/variants/*.png SampleFrames/malformed/*png*) ;;
+    strict_json)
+      files=(Protocol/v1/examples/wire/*.json Protocol/v1/examples/wire-invalid/*.json Protocol/v1/examples/*.json) ;;
     jpeg_encode) printf '\x3f\x00\x2f\x00\x01\x55\x02\x00\x10\x80\xf0\x33' > "$dir/small-rgb" ;;
     freetype_text)
       printf '\x20Consignment HK-2026-11-20-0042 \xe7\xb2\xa4B\xc2\xb712345' > "$dir/plate"

@@ -35,10 +35,18 @@ struct WireContractTests {
         case "device-telemetry.json": try roundTrip(TelemetryMessage.self, json)
         case "device-session-start.json":
             guard case .session(let s) = try DeviceMessage.decode(json) else { Issue.record("not a session"); return }
-            #expect(s.action == .start && s.consignment?.declaredHeadCount == 100)
+            #expect(s.action == .start && s.consignment?.declaredHeadCount == 98 && s.consignment?.destinationCode == "HK")
+            #expect(s.consignment?.healthCertificateNo == "HC-2026-118842" && s.consignment?.sealId == "EL-7781")
             try roundTrip(SessionMessage.self, json)
+        case "device-session-end.json":
+            guard case .session(let s) = try DeviceMessage.decode(json) else { Issue.record("not a session"); return }
+            #expect(s.action == .end && s.consignment == nil)
+        case "session-reply.json": try roundTrip(SessionReply.self, json)
         case "ack.json", "ack-duplicate.json": try roundTrip(AckMessage.self, json)
-        case "error.json", "error-worker-crashed.json": try roundTrip(ErrorReply.self, json)
+        case "error.json", "error-worker-crashed.json", "error-seq-conflict.json": try roundTrip(ErrorReply.self, json)
+        case "error-storage-full.json":
+            try roundTrip(ErrorReply.self, json)
+            #expect(try WireJSON.decode(ErrorReply.self, from: json).retryable)
         case "http-error.json": try roundTrip(HTTPErrorBody.self, json)
         case "live-frame.json": try roundTrip(LiveFrameHeader.self, json)
         case "live-event-online.json", "live-event-alert.json": try roundTrip(LiveEvent.self, json)
@@ -60,6 +68,24 @@ struct WireContractTests {
         } catch {
             #expect(error.code == expected, "\(name): \(error)")
         }
+    }
+
+    @Test("one strict pass: duplicate keys (at any depth, however escaped), bad nesting and trailing data are badJSON")
+    func strictJSON() throws {
+        let refused = [
+            #"{"type":"telemetry","type":"frame"}"#,
+            #"{"type":"frame","stream":"a","seq":1,"capturedAt":"2026-11-20T08:15:00Z","stre\u0061m":"b"}"#,
+            #"{"type":"telemetry","stream":"a","sensors":{"gps":{"lat":1,"lat":2,"lon":3}}}"#,
+            #"{"type":"telemetry"} {}"#, #"{"type":"telemetry",}"#, #"{"type":"telemetry""#, "[1,2", #"{"a":"\ud800"}"#,
+            String(repeating: "[", count: 65) + String(repeating: "]", count: 65),
+        ]
+        for text in refused {
+            #expect(throws: ProtocolError.badJSON(""), "\(text)") { try DeviceMessage.decode(Array(text.utf8)) }
+        }
+        #expect(try StrictJSON.check(Array(#"{"type":"x","a":{"type":"y"},"b":[{"k":1},{"k":2}]}"#.utf8)) == "x")
+        #expect(try StrictJSON.check(Array(#"{"ty\u0070e":"esc\n"}"#.utf8)) == "esc\n")
+        #expect(try StrictJSON.check(Array((String(repeating: "[", count: 64) + String(repeating: "]", count: 64)).utf8)) == nil)
+        #expect(try StrictJSON.check(Array(#" {"n":-0.5e+3,"t":true,"f":false,"z":null,"s":"😀\ud83d\ude00"} "#.utf8)) == nil)
     }
 
     @Test("envelope framing round-trips and refuses malformed lengths")

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HerdProtocol
+import HerdDevice
 import HerdRecording
 import HerdServer
 import HerdTesting
@@ -285,6 +286,75 @@ struct RecordingTests {
                 let response = try await RawHTTP.exchange(port: port, RawHTTP.upgrade("/api/v1/ingest", token: fixture.device))
                 #expect(response.status == 429 && response.body.contains(#""code":"tooManySockets""#), "\(response)")
             }
+        }
+    }
+}
+
+@Suite("Configuration is validated at start", .timeLimit(.minutes(1)))
+struct ConfigurationValidationTests {
+    @Test("zero or negative intervals, limits and windows are refused before anything starts", arguments: [
+        "tokenCheckSeconds", "maxFramesInFlight", "bytesPerSecondPerDevice", "recording.commitWindowSeconds", "recording.checkpointSeconds",
+        "recording.sessionIdleSeconds", "recording.retentionDays", "pipelineIdleSeconds",
+    ])
+    func refused(field: String) throws {
+        let fixture = try ServerFixture()
+        defer { fixture.cleanUp() }
+        var c = fixture.configuration
+        switch field {
+        case "tokenCheckSeconds": c.tokenCheckSeconds = 0
+        case "maxFramesInFlight": c.maxFramesInFlight = 0
+        case "bytesPerSecondPerDevice": c.bytesPerSecondPerDevice = -1
+        case "recording.commitWindowSeconds": c.recording.commitWindowSeconds = 0
+        case "recording.checkpointSeconds": c.recording.checkpointSeconds = -5
+        case "recording.sessionIdleSeconds": c.recording.sessionIdleSeconds = 0
+        case "recording.retentionDays": c.recording.retentionDays = 0
+        default: c.pipelineIdleSeconds = .nan
+        }
+        let configuration = c
+        #expect(throws: ConfigurationError.self, "\(field)") { _ = try buildApplication(configuration: configuration, logger: fixture.logger) }
+        // Nothing was created for a configuration that does not start.
+        #expect(!FileManager.default.fileExists(atPath: fixture.directory.appendingPathComponent("recordings").path))
+    }
+}
+
+@Suite("Store-and-forward with the simulated device", .timeLimit(.minutes(3)))
+struct StoreAndForwardTests {
+    @Test("a device offline for a while uploads its buffered frames with their capture times: all recorded, marked late, none refused, never closed as a flood")
+    func offlineThenCatchUp() async throws {
+        let fixture = try ServerFixture.unthrottled { $0.recording.lateAfterSeconds = 0.5 }
+        defer { fixture.cleanUp() }
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        let image = try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg")
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            var configuration = DeviceSimulator.Configuration(
+                server: "http://127.0.0.1:\(port)", token: fixture.device, stream: fixture.stream, framesPerSecond: 25, loop: false,
+                frames: Array(repeating: image, count: 60))
+            configuration.offlineAfter = 10
+            configuration.offlineFor = 1.2
+            var logger = Logger(label: "device")
+            logger.logLevel = .critical
+            let device = DeviceSimulator(configuration: configuration, logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await device.run() }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(60))
+                    throw CancellationError()
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+            let p = device.progress
+            #expect(p.acknowledged >= 60 && p.errors == 0 && p.retried == 0 && p.connections == 2 && p.buffered >= 20, "\(p)")
+            var headers = HTTPFields()
+            headers[.authorization] = "Bearer \(fixture.auditor)"
+            let listing = try await client.execute(uri: "/api/v1/sessions?stream=\(fixture.stream)", method: .get, headers: headers) { String(buffer: $0.body) }
+            let id = try #require(listing.split(separator: "\"").first { $0.hasPrefix("s-") })
+            let text = try await client.execute(uri: "/api/v1/sessions/\(id)", method: .get, headers: headers) { String(buffer: $0.body) }
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            #expect(summary["frames"] as? Int == 60, "\(text)")
+            #expect((summary["lateFrames"] as? Int ?? 0) >= p.buffered / 2, "\(text)")
+            #expect((summary["gaps"] as? [String: Any])?["missing"] as? Int == 0, "\(text)")
         }
     }
 }
