@@ -222,6 +222,9 @@ public final class Recorder: Sendable {
     public var sessionsOpen: Int { openCount.load(ordering: .relaxed) }
 
     func noteStorageFull() { storageFull.store(true, ordering: .relaxed) }
+    private let indexError = Mutex<RecordingError?>(nil)
+    func noteIndexLagging(_ error: RecordingError) { indexError.withLock { $0 = error } }
+    func noteIndexCaughtUp() { indexError.withLock { $0 = nil } }
     func addBytes(_ n: Int64) { bytesUsed.add(n, ordering: .relaxed) }
     func sessionOpened() { events.sessionsOpen(openCount.add(1, ordering: .relaxed).newValue) }
     func sessionClosed() { events.sessionsOpen(openCount.subtract(1, ordering: .relaxed).newValue) }
@@ -235,6 +238,7 @@ public final class Recorder: Sendable {
         close(fd)
         unlink(probe)
         if isStorageFull { throw .storageFull("recording storage full (\(freeBytes()) bytes free, \(recordedBytes) recorded)") }
+        if let lagging = indexError.withLock({ $0 }) { throw .storage("the recording index cannot be written: \(lagging.message)") }
     }
 
     // MARK: reading

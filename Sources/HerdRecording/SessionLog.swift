@@ -23,6 +23,10 @@ final class SessionLog {
     let isAddendum: Bool
 
     var isDirty: Bool { offset != committed.segmentOffset || row.segment != committed.segment || !waiters.isEmpty }
+    /// The index lags behind what is durable.
+    var needsIndex: Bool { !unindexed.isEmpty || indexedRow != committed }
+    /// The row as the index last stored it.
+    var indexedRow: SessionRow?
     var path: String { directory + "/" + SegmentFile.name(row.segment) }
 
     /// A new session: its directory (fsynced into its parent) and first segment.
@@ -142,15 +146,20 @@ final class SessionLog {
         guard fsync(fd) == 0 else { throw SegmentFile.errnoError("fsync of \(path)") }
     }
 
-    /// Everything appended is durable and indexed: it becomes the recovery point.
+    /// Everything appended is durable (fsynced): the frames waiting on it may be acknowledged. Their
+    /// index rows follow (`unindexed`), committed right after; recovery re-indexes them if that fails.
     func markCommitted() {
         committed = row
         committedHead = head
+        unindexed.append(contentsOf: pendingFrames)
         pendingFrames.removeAll()
         let list = waiters
         waiters.removeAll()
         for w in list { w.resolve(nil) }
     }
+
+    /// Durable frames not yet in the index.
+    var unindexed: [FrameRow] = []
 
     /// A commit failed: cut the segment back to the last commit and fail the waiting frames.
     func rollBack(_ error: RecordingError) -> [FrameRow] {

@@ -240,34 +240,58 @@ final class StreamRecorder: @unchecked Sendable {
         return durability
     }
 
-    /// fsync every log written since the last commit, index what they hold, keep the window's promise.
+    /// fsync every log written since the last commit and keep the window's promise (the acks go out),
+    /// then index what became durable. An index that fails to commit lags (retried at the next commit,
+    /// completed by recovery at start); the frames stay acknowledged and deduplicated from memory.
     func commitNow() throws(RecordingError) {
         let dirty = logs.filter(\.isDirty)
         window = nil
-        guard !dirty.isEmpty else { return }
-        let start = ContinuousClock.now
-        do throws(RecordingError) {
-            for log in dirty { try log.sync() }
+        if !dirty.isEmpty {
+            let start = ContinuousClock.now
+            do throws(RecordingError) {
+                for log in dirty { try log.sync() }
+            } catch {
+                recorder.logger.error("group commit failed; frames in it were not acknowledged", metadata: ["herd.stream": "\(stream)", "herd.error": "\(error)"])
+                for log in dirty {
+                    for f in log.rollBack(error) { pending[f.seq] = nil }
+                }
+                maxSeq = nil
+                if error == .storageFull() { recorder.noteStorageFull() }
+                throw error
+            }
             let fsyncTime = ContinuousClock.now - start
-            let frames = dirty.flatMap(\.pendingFrames)
-            try index.commit(frames: frames, sessions: dirty.map(\.row))
-            var bytes: Int64 = 0
+            var bytes: Int64 = 0, frames = 0
             for log in dirty {
                 bytes += log.row.bytes - log.committed.bytes
+                frames += log.pendingFrames.count
                 log.markCommitted()
             }
-            for f in frames { pending[f.seq] = nil }
             recorder.addBytes(bytes)
-            recorder.events.committed(frames.count, bytes, fsyncTime)
-            for log in dirty { try log.rotateIfNeeded(maxBytes: configuration.segmentMaxBytes, maxAge: .seconds(configuration.segmentMaxSeconds)) }
-        } catch {
-            recorder.logger.error("group commit failed; frames in it were not acknowledged", metadata: ["herd.stream": "\(stream)", "herd.error": "\(error)"])
-            for log in dirty {
-                for f in log.rollBack(error) { pending[f.seq] = nil }
-            }
-            maxSeq = nil
-            if error == .storageFull() { recorder.noteStorageFull() }
-            throw error
+            recorder.events.committed(frames, bytes, fsyncTime)
         }
+        try index(logs.filter(\.needsIndex))
+        for log in dirty { try log.rotateIfNeeded(maxBytes: configuration.segmentMaxBytes, maxAge: .seconds(configuration.segmentMaxSeconds)) }
+    }
+
+    /// Commits the durable frames and session progress of `logs` to the index.
+    private func index(_ logs: [SessionLog]) throws(RecordingError) {
+        guard !logs.isEmpty else { return }
+        let frames = logs.flatMap(\.unindexed)
+        let rows = logs.map(\.committed)
+        do throws(RecordingError) {
+            try index.commit(frames: frames, sessions: rows)
+        } catch {
+            recorder.noteIndexLagging(error)
+            recorder.logger.error("recording index behind the segments (frames are durable; recovery completes it)", metadata: [
+                "herd.stream": "\(stream)", "herd.error": "\(error)",
+            ])
+            return
+        }
+        recorder.noteIndexCaughtUp()
+        for (log, row) in zip(logs, rows) {
+            log.unindexed.removeAll()
+            log.indexedRow = row
+        }
+        for f in frames where pending[f.seq]?.session == f.session { pending[f.seq] = nil }
     }
 }
