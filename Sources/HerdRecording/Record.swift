@@ -84,13 +84,21 @@ public struct Record: Sendable, Hashable {
     /// Reads the record starting at `offset` of `bytes`. `verifyHash` recomputes the chain hash and
     /// reports a mismatch as corrupt.
     public static func read(_ bytes: UnsafeRawBufferPointer, at offset: Int, verifyHash: Bool) -> ReadResult {
+        read(bytes, at: offset, verifyHash: verifyHash, keepBlobs: { _ in true })
+    }
+
+    /// As `read`, copying the blobs only of the kinds `keepBlobs` names (verify needs a checkpoint's
+    /// manifest and signature, not a frame's image: it hashes the image where it lies).
+    static func read(_ bytes: UnsafeRawBufferPointer, at offset: Int, verifyHash: Bool, keepBlobs: (UInt8) -> Bool) -> ReadResult {
         guard bytes.count - offset >= frameHeaderSize else { return .truncated }
         let length = Int(bytes.loadLE(UInt32.self, at: offset))
         let crc = bytes.loadLE(UInt32.self, at: offset + 4)
         guard length >= fixedBodySize + 6, length <= maxBodySize else { return .corrupt("record length \(length) out of range") }
         guard bytes.count - offset - frameHeaderSize >= length else { return .truncated }
         let body = UnsafeRawBufferPointer(rebasing: bytes[(offset + frameHeaderSize)..<(offset + frameHeaderSize + length)])
-        guard herdcrc_crc32c(0, body.baseAddress!.assumingMemoryBound(to: UInt8.self), length) == crc else {
+        // With the hash checked, the CRC adds nothing (every body byte but the stored hash is hashed, and
+        // a changed stored hash no longer matches): verify skips it and runs at hashing speed.
+        if !verifyHash, herdcrc_crc32c(0, body.baseAddress!.assumingMemoryBound(to: UInt8.self), length) != crc {
             return .corrupt("CRC32C mismatch")
         }
         let metaLength = Int(body.loadLE(UInt32.self, at: fixedBodySize))
@@ -101,13 +109,14 @@ public struct Record: Sendable, Hashable {
         let blobCount = Int(body.loadLE(UInt16.self, at: cursor))
         cursor += 2
         var blobs: [[UInt8]] = []
-        blobs.reserveCapacity(blobCount)
+        let keep = keepBlobs(body[0])
+        if keep { blobs.reserveCapacity(blobCount) }
         for _ in 0..<blobCount {
             guard cursor + 4 <= length else { return .corrupt("blob header past the record") }
             let n = Int(body.loadLE(UInt32.self, at: cursor))
             cursor += 4
             guard n <= length - cursor else { return .corrupt("blob past the record") }
-            blobs.append(Array(body[cursor..<cursor + n]))
+            if keep { blobs.append(Array(body[cursor..<cursor + n])) }
             cursor += n
         }
         guard cursor == length else { return .corrupt("\(length - cursor) stray bytes after the last blob") }

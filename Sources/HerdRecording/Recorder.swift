@@ -10,15 +10,13 @@ import Synchronization
 /// crash recovery at start, retention and the storage guard. Thread-safe; blocking work runs on each
 /// stream's Dispatch queue, never on the caller's.
 public final class Recorder: Sendable {
-    public let configuration: RecorderConfiguration
-    public let index: any RecordingIndex
-    public let key: RecordingKey
-    let logger: Logger
-    let events: RecorderEvents
+    let core: RecorderCore
+    public var configuration: RecorderConfiguration { core.configuration }
+    public var index: any RecordingIndex { core.index }
+    public var key: RecordingKey { core.key }
+    var logger: Logger { core.logger }
+    var events: RecorderEvents { core.events }
     private let streams = Mutex<[String: StreamRecorder]>([:])
-    private let storageFull = Atomic<Bool>(false)
-    private let bytesUsed: Atomic<Int64>
-    private let openCount = Atomic<Int>(0)
     private let stopped = Atomic<Bool>(false)
     private let housekeepingQueue = DispatchQueue(label: "herdlens.recorder.housekeeping")
     /// What recovery did at start (for the log and the tests).
@@ -31,21 +29,19 @@ public final class Recorder: Sendable {
     /// closed with reason `recovered`.
     public init(configuration: RecorderConfiguration, logger: Logger, events: RecorderEvents = RecorderEvents()) throws(RecordingError) {
         try configuration.validate()
-        self.configuration = configuration
-        self.logger = logger
-        self.events = events
         do {
             try FileManager.default.createDirectory(atPath: configuration.directory, withIntermediateDirectories: true)
         } catch {
             throw .storage("cannot create \(configuration.directory): \(error)")
         }
-        key = try RecordingKey.loadOrCreate(path: configuration.keyPath)
-        index = try SQLiteRecordingIndex(path: configuration.directory + "/index.sqlite")
+        let key = try RecordingKey.loadOrCreate(path: configuration.keyPath)
+        let index = try SQLiteRecordingIndex(path: configuration.directory + "/index.sqlite")
+        core = RecorderCore(configuration: configuration, index: index, key: key, logger: logger, events: events)
         let started = ContinuousClock.now
         var report = try RecoveryWorker(directory: configuration.directory, index: index, key: key, logger: logger).run()
         report.duration = ContinuousClock.now - started
         recovery = report
-        bytesUsed = Atomic(try index.totalBytes())
+        core.bytesUsed.store(try index.totalBytes(), ordering: .relaxed)
         if report.sessionsClosed > 0 || report.recordsRecovered > 0 || report.bytesTruncated > 0 {
             logger.notice("recording recovered after an unclean stop", metadata: [
                 "herd.sessions.closed": "\(report.sessionsClosed)", "herd.records.recovered": "\(report.recordsRecovered)",
@@ -55,7 +51,7 @@ public final class Recorder: Sendable {
         checkStorage()
     }
 
-    func sessionDirectory(stream: String, id: String) -> String { configuration.directory + "/" + stream + "/" + id }
+    func sessionDirectory(stream: String, id: String) -> String { core.sessionDirectory(stream: stream, id: id) }
 
     static func newSessionID(at micros: Int64) -> String {
         let t = Micros.text(micros)  // 2026-12-02T00:30:00.123Z
@@ -67,7 +63,7 @@ public final class Recorder: Sendable {
     private func recorder(for stream: String) -> StreamRecorder {
         streams.withLock { map in
             if let r = map[stream] { return r }
-            let r = StreamRecorder(stream: stream, recorder: self)
+            let r = StreamRecorder(stream: stream, core: core)
             map[stream] = r
             return r
         }
@@ -173,7 +169,7 @@ public final class Recorder: Sendable {
     private func purge() {
         do throws(RecordingError) {
             let now = Micros.now()
-            var used = bytesUsed.load(ordering: .relaxed)
+            var used = core.bytesUsed.load(ordering: .relaxed)
             for row in try index.purgeCandidates(limit: 10_000) {
                 let days = configuration.streamRetentionDays[row.stream] ?? configuration.retentionDays
                 let expired = now - (row.endedAtMicros ?? now) > Int64(days * 86_400 * 1_000_000)
@@ -183,7 +179,7 @@ public final class Recorder: Sendable {
                 try index.deleteSession(row.id)
                 try? FileManager.default.removeItem(atPath: sessionDirectory(stream: row.stream, id: row.id))
                 used -= row.bytes
-                bytesUsed.subtract(row.bytes, ordering: .relaxed)
+                core.bytesUsed.subtract(row.bytes, ordering: .relaxed)
                 events.purged(row.id, row.bytes)
                 logger.notice("session purged", metadata: [
                     "herd.session": "\(row.id)", "herd.stream": "\(row.stream)", "herd.bytes": "\(row.bytes)",
@@ -203,9 +199,9 @@ public final class Recorder: Sendable {
     }
 
     private func checkStorage() {
-        let full = (configuration.maxBytes > 0 && bytesUsed.load(ordering: .relaxed) >= configuration.maxBytes)
+        let full = (configuration.maxBytes > 0 && core.bytesUsed.load(ordering: .relaxed) >= configuration.maxBytes)
             || freeBytes() < configuration.minFreeBytes
-        let was = storageFull.exchange(full, ordering: .relaxed)
+        let was = core.storageFull.exchange(full, ordering: .relaxed)
         if was != full {
             if full {
                 logger.error("recording storage full: unheld streams are refused storageFull until space returns")
@@ -217,17 +213,9 @@ public final class Recorder: Sendable {
 
     // MARK: state for the streams and metrics
 
-    public var isStorageFull: Bool { storageFull.load(ordering: .relaxed) }
-    public var recordedBytes: Int64 { bytesUsed.load(ordering: .relaxed) }
-    public var sessionsOpen: Int { openCount.load(ordering: .relaxed) }
-
-    func noteStorageFull() { storageFull.store(true, ordering: .relaxed) }
-    private let indexError = Mutex<RecordingError?>(nil)
-    func noteIndexLagging(_ error: RecordingError) { indexError.withLock { $0 = error } }
-    func noteIndexCaughtUp() { indexError.withLock { $0 = nil } }
-    func addBytes(_ n: Int64) { bytesUsed.add(n, ordering: .relaxed) }
-    func sessionOpened() { events.sessionsOpen(openCount.add(1, ordering: .relaxed).newValue) }
-    func sessionClosed() { events.sessionsOpen(openCount.subtract(1, ordering: .relaxed).newValue) }
+    public var isStorageFull: Bool { core.storageFull.load(ordering: .relaxed) }
+    public var recordedBytes: Int64 { core.bytesUsed.load(ordering: .relaxed) }
+    public var sessionsOpen: Int { core.openCount.load(ordering: .relaxed) }
 
     /// Whether the recorder can write (index and directory): for `/readyz`.
     public func checkWritable() throws(RecordingError) {
@@ -238,7 +226,7 @@ public final class Recorder: Sendable {
         close(fd)
         unlink(probe)
         if isStorageFull { throw .storageFull("recording storage full (\(freeBytes()) bytes free, \(recordedBytes) recorded)") }
-        if let lagging = indexError.withLock({ $0 }) { throw .storage("the recording index cannot be written: \(lagging.message)") }
+        if let lagging = core.indexLagging { throw .storage("the recording index cannot be written: \(lagging.message)") }
     }
 
     // MARK: reading
@@ -246,11 +234,46 @@ public final class Recorder: Sendable {
     /// Checks a session's chain, CRCs and signatures (see `Verifier`).
     public func verify(session id: String) async throws(RecordingError) -> VerifyReport {
         try await onHousekeeping { () throws(RecordingError) in
+            // The frames first, then the row: the row's commit point is then at or past every listed frame.
+            let frames = try self.index.frames(session: id)
             guard let row = try self.index.session(id) else { throw .notFound("no session \(id)") }
             let trusted = TrustedKeys.load(dataDirectory: self.configuration.dataDirectory, current: self.key)
             return Verifier(trusted: trusted).verify(
-                directory: self.sessionDirectory(stream: row.stream, id: id), session: id, indexed: try self.index.frames(session: id),
+                directory: self.sessionDirectory(stream: row.stream, id: id), session: id, indexed: frames,
                 closed: !row.isOpen, upTo: row.isOpen ? (row.segment, row.segmentOffset) : nil)
         }
     }
+}
+
+/// What every stream's recorder shares with the `Recorder`: configuration, index, key, counters. A
+/// class of its own so that stream queues outliving a dropped `Recorder` (a timer still pending) keep
+/// what they use alive, and no reference cycle keeps the `Recorder` alive.
+final class RecorderCore: Sendable {
+    let configuration: RecorderConfiguration
+    let index: any RecordingIndex
+    let key: RecordingKey
+    let logger: Logger
+    let events: RecorderEvents
+    let storageFull = Atomic<Bool>(false)
+    let bytesUsed = Atomic<Int64>(0)
+    let openCount = Atomic<Int>(0)
+    private let indexError = Mutex<RecordingError?>(nil)
+
+    init(configuration: RecorderConfiguration, index: any RecordingIndex, key: RecordingKey, logger: Logger, events: RecorderEvents) {
+        self.configuration = configuration
+        self.index = index
+        self.key = key
+        self.logger = logger
+        self.events = events
+    }
+
+    func sessionDirectory(stream: String, id: String) -> String { configuration.directory + "/" + stream + "/" + id }
+    var isStorageFull: Bool { storageFull.load(ordering: .relaxed) }
+    func noteStorageFull() { storageFull.store(true, ordering: .relaxed) }
+    func addBytes(_ n: Int64) { bytesUsed.add(n, ordering: .relaxed) }
+    func sessionOpened() { events.sessionsOpen(openCount.add(1, ordering: .relaxed).newValue) }
+    func sessionClosed() { events.sessionsOpen(openCount.subtract(1, ordering: .relaxed).newValue) }
+    func noteIndexLagging(_ error: RecordingError) { indexError.withLock { $0 = error } }
+    func noteIndexCaughtUp() { indexError.withLock { $0 = nil } }
+    var indexLagging: RecordingError? { indexError.withLock { $0 } }
 }

@@ -34,7 +34,7 @@ struct RecoveryWorker {
             var head = row.head
             var records = row.records
             var lastWasFinal = lastIsFinal(row)
-            let walker = SegmentWalker(directory: dir, verifyHash: true)
+            let walker = SegmentWalker(directory: dir, verifyHash: true, keepBlobs: { $0 == RecordKind.checkpoint.rawValue })
             let stop = try walker.walk(from: (row.segment, row.segmentOffset)) { record, segment, offset, size in
                 guard record.index == records, Hex.encode(record.previousHash) == head else { return false }
                 records += 1

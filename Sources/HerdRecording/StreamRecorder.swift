@@ -10,7 +10,7 @@ import Logging
 final class StreamRecorder: @unchecked Sendable {
     let stream: String
     let queue: DispatchQueue
-    private unowned let recorder: Recorder
+    private let recorder: RecorderCore
     private(set) var current: SessionLog?
     private var addenda: [String: SessionLog] = [:]
     /// Appended, not yet indexed: seq → (image digest, session, commit it waits for).
@@ -18,9 +18,9 @@ final class StreamRecorder: @unchecked Sendable {
     private var window: Durability?
     private var maxSeq: UInt64??
 
-    init(stream: String, recorder: Recorder) {
+    init(stream: String, core: RecorderCore) {
         self.stream = stream
-        self.recorder = recorder
+        self.recorder = core
         queue = DispatchQueue(label: "herdlens.recorder.\(stream)")
     }
 

@@ -37,6 +37,11 @@ public struct VerifyReport: Sendable, Hashable, Codable {
     public var failure: Failure?
 }
 
+struct FramePlace: Hashable {
+    var segment: Int
+    var offset: Int64
+}
+
 /// Verifies a session from its segment files alone: every CRC, the hash of every record and the chain
 /// between them, record numbers in order, every checkpoint's signature (by a trusted key) and figures,
 /// a closed session ending on a final checkpoint, and every indexed frame present where the index says.
@@ -45,6 +50,30 @@ public struct Verifier: Sendable {
 
     public init(trusted: TrustedKeys) {
         self.trusted = trusted
+    }
+
+    /// The `seq` of a frame record's meta without a JSON decode (verify reads every frame; the meta is
+    /// the server's own sorted-key JSON, and the hash chain has already vouched for its bytes).
+    static func seq(inMeta meta: [UInt8]) -> UInt64? {
+        let key = Array(#""seq":"#.utf8)
+        guard meta.count > key.count else { return nil }
+        var i = 0
+        while i + key.count < meta.count {
+            if meta[i] == key[0], Array(meta[i..<i + key.count]) == key {
+                var j = i + key.count, value: UInt64 = 0, digits = 0
+                while j < meta.count, (48...57).contains(meta[j]) {
+                    let (m, o1) = value.multipliedReportingOverflow(by: 10)
+                    let (a, o2) = m.addingReportingOverflow(UInt64(meta[j] - 48))
+                    if o1 || o2 { return nil }
+                    value = a
+                    digits += 1
+                    j += 1
+                }
+                return digits > 0 ? value : nil
+            }
+            i += 1
+        }
+        return nil
     }
 
     /// `indexed`: the frames the index lists for the session (empty when verifying a bundle offline).
@@ -57,12 +86,12 @@ public struct Verifier: Sendable {
         var frames = 0
         var lastFinal = false
         var failure: VerifyReport.Failure?
-        var frameOffsets: [String: UInt64] = [:]  // "segment:offset" -> seq
+        var frameOffsets: [FramePlace: UInt64] = [:]
         var keyIds = Set<String>()
         /// After a record number jumps ahead: the number looked for further on (found: reordered, else missing).
         var searching: UInt64?
         var foundLater = false
-        let walker = SegmentWalker(directory: directory, verifyHash: true)
+        let walker = SegmentWalker(directory: directory, verifyHash: true, keepBlobs: { $0 == RecordKind.checkpoint.rawValue })
         let stop: SegmentWalker.Stop?
         do {
             stop = try walker.walk(upTo: limit) { record, segment, offset, size in
@@ -110,7 +139,7 @@ public struct Verifier: Sendable {
                 }
                 if record.knownKind == .frame {
                     frames += 1
-                    if let meta = Meta.decode(FrameMeta.self, record.meta) { frameOffsets["\(segment):\(offset)"] = meta.seq }
+                    if let seq = Self.seq(inMeta: record.meta) { frameOffsets[FramePlace(segment: segment, offset: offset)] = seq }
                 }
                 head = record.hash
                 expected += 1
@@ -140,7 +169,7 @@ public struct Verifier: Sendable {
             }
         }
         if failure == nil {
-            for frame in indexed where frameOffsets["\(frame.segment):\(frame.offset)"] != frame.seq {
+            for frame in indexed where frameOffsets[FramePlace(segment: frame.segment, offset: frame.offset)] != frame.seq {
                 failure = .init(
                     problem: .missing, record: expected, segment: frame.segment, offset: frame.offset,
                     detail: "frame seq \(frame.seq) is in the index but not in segment \(frame.segment) at \(frame.offset)")

@@ -188,6 +188,7 @@ struct RecordingBench: AsyncParsableCommand {
                 }
             }
             for d in pending { try await d.wait() }
+            let indexed = try recorder.index.frames(session: session)
             let row = try recorder.index.session(session)!
             let writeSecs = secondsSince(writeStart)
             print(String(format: "synthetic session: %d frames (%.0f min at %.0f fps), %.2f GB in %d segments, written in %.1f s (%.0f MB/s)",
@@ -196,9 +197,10 @@ struct RecordingBench: AsyncParsableCommand {
             let trusted = TrustedKeys.load(dataDirectory: data, current: recorder.key)
             let verifyStart = ContinuousClock.now
             let report = Verifier(trusted: trusted).verify(
-                directory: configuration.directory + "/bench-hour/" + session, session: session, indexed: try recorder.index.frames(session: session),
+                directory: configuration.directory + "/bench-hour/" + session, session: session, indexed: indexed,
                 closed: false, upTo: (row.segment, row.segmentOffset))
             let verifySecs = secondsSince(verifyStart)
+            if let failure = report.failure { print("verify failure: \(failure)") }
             print(String(format: "verify: %@ %d records, %.2f GB in %.2f s on one thread: %.2f GB/s", report.ok ? "ok" : "FAILED",
                          report.records, Double(report.bytes) / 1e9, verifySecs, Double(report.bytes) / 1e9 / verifySecs))
             // The recorder is dropped without closing anything: as after kill -9.

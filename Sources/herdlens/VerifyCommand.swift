@@ -25,11 +25,12 @@ struct VerifyCommand: ParsableCommand {
                 throw .notFound("no recordings in \(data)")
             }
             let index = try SQLiteRecordingIndex(path: configuration.directory + "/index.sqlite")
+            let frames = try index.frames(session: session)  // before the row: see Recorder.verify
             guard let row = try index.session(session) else { throw .notFound("no session \(session) in \(data)") }
             let key = FileManager.default.fileExists(atPath: configuration.keyPath) ? try RecordingKey.loadOrCreate(path: configuration.keyPath) : nil
             let trusted = TrustedKeys.load(dataDirectory: data, current: key)
             report = Verifier(trusted: trusted).verify(
-                directory: configuration.directory + "/" + row.stream + "/" + row.id, session: row.id, indexed: try index.frames(session: row.id),
+                directory: configuration.directory + "/" + row.stream + "/" + row.id, session: row.id, indexed: frames,
                 closed: !row.isOpen, upTo: row.isOpen ? (row.segment, row.segmentOffset) : nil)
         } catch {
             FileHandle.standardError.write(Data("herdlens verify: \(error.code): \(error.message)\n".utf8))
