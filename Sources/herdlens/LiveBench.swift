@@ -145,37 +145,42 @@ struct LiveBench: AsyncParsableCommand {
         }
     }
 
-    /// Sends frames at `fps` (0: as fast as acks allow, 4 in flight) and counts acks.
+    /// Sends frames at `fps` (0: as fast as acks allow), keeping up to `window` unacknowledged as a device
+    /// may (acks come after each group commit), and counts acks.
     static func device(port: Int, token: String, stream: StreamID, image: [UInt8], seqs: Range<UInt64>, fps: Double,
-                       recorder: Recorder, logger: Logger, until deadline: ContinuousClock.Instant? = nil) async throws {
+                       recorder: Recorder, logger: Logger, until deadline: ContinuousClock.Instant? = nil, window: Int = 32) async throws {
         try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/api/v1/ingest", configuration: headers(token), logger: logger) { inbound, outbound, _ in
-            var acks = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
-            var inFlight = 0
-            var next = ContinuousClock.now
-            for seq in seqs {
-                if let deadline, ContinuousClock.now >= deadline { break }
-                let header = DeviceFrameHeader(stream: stream, seq: seq, capturedAt: .now())
-                let message = ByteBuffer(bytes: Envelope.encode(header: header, payload: image))
-                recorder.sent.withLock { $0[seq] = ContinuousClock.now }
-                try await outbound.write(.binary(message))
-                inFlight += 1
-                if fps > 0 {
-                    _ = try await acks.next()
-                    inFlight -= 1
-                    recorder.acked.withLock { $0 += 1 }
-                    next = next.advanced(by: .milliseconds(Int(1000 / fps)))
-                    try await Task.sleep(until: next)
-                } else if inFlight >= 4 {
-                    _ = try await acks.next()
-                    inFlight -= 1
-                    recorder.acked.withLock { $0 += 1 }
+            let inFlight = Atomic(0)
+            let (acked, ackSignal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+            // The sender runs beside the reader (acks come after each group commit, in any order).
+            let sender = Task {
+                var acks = acked.makeAsyncIterator()
+                var next = ContinuousClock.now
+                for seq in seqs {
+                    if let deadline, ContinuousClock.now >= deadline { break }
+                    while inFlight.load(ordering: .relaxed) >= window { _ = await acks.next() }
+                    let header = DeviceFrameHeader(stream: stream, seq: seq, capturedAt: .now())
+                    let message = ByteBuffer(bytes: Envelope.encode(header: header, payload: image))
+                    recorder.sent.withLock { $0[seq] = ContinuousClock.now }
+                    inFlight.add(1, ordering: .relaxed)
+                    try await outbound.write(.binary(message))
+                    if fps > 0 {
+                        next = next.advanced(by: .milliseconds(Int(1000 / fps)))
+                        try await Task.sleep(until: next)
+                    }
                 }
+                // Every ack in (bounded), then close: the reader below ends with the socket.
+                let drainBy = ContinuousClock.now + .seconds(10)
+                while inFlight.load(ordering: .relaxed) > 0, ContinuousClock.now < drainBy { _ = await acks.next() }
+                try? await outbound.close(.normalClosure, reason: nil)
             }
-            while inFlight > 0, (try await acks.next()) != nil {
-                inFlight -= 1
+            for try await message in inbound.messages(maxSize: 1 << 20) {
+                guard case .text = message else { continue }
+                inFlight.subtract(1, ordering: .relaxed)
                 recorder.acked.withLock { $0 += 1 }
+                ackSignal.yield()
             }
-            try? await outbound.close(.normalClosure, reason: nil)
+            try await sender.value
         }
     }
 
