@@ -12,7 +12,7 @@ extension HerdServices {
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in
             do throws(IdentityError) {
-                _ = try tokens.list()
+                _ = try await BlockingIO.run { () throws(IdentityError) in try tokens.list() }
             } catch {
                 throw HerdServerError(.serviceUnavailable, code: "notReady", message: error.message)
             }

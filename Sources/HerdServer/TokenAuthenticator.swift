@@ -4,7 +4,7 @@ import Hummingbird
 
 /// Reads `Authorization: Bearer <token>` (devices, scripts) or the browser's session cookie and sets the
 /// context's identity. Neither leaves the request anonymous (routes decide); a present but invalid
-/// token is refused with 401 at once.
+/// token is refused with 401 at once. The token store is read off the cooperative pool (`BlockingIO`).
 struct TokenAuthenticator: RouterMiddleware {
     typealias Context = HerdRequestContext
     let tokens: TokenStore
@@ -18,7 +18,8 @@ struct TokenAuthenticator: RouterMiddleware {
             }
             var context = context
             do throws(IdentityError) {
-                context.identity = try tokens.identity(forSession: secret)
+                let tokens = self.tokens
+                context.identity = try await BlockingIO.run { () throws(IdentityError) in try tokens.identity(forSession: secret) }
             } catch where error.code == "unauthenticated" {
                 return try await next(request, context)
             } catch {
@@ -31,7 +32,8 @@ struct TokenAuthenticator: RouterMiddleware {
         }
         var context = context
         do throws(IdentityError) {
-            context.identity = try tokens.authenticate(String(header.dropFirst(7)))
+            let tokens = self.tokens, presented = String(header.dropFirst(7))
+            context.identity = try await BlockingIO.run { () throws(IdentityError) in try tokens.authenticate(presented) }
         } catch {
             throw HerdServerError(error)
         }

@@ -48,17 +48,18 @@ final class TokenWatch: Service, Sendable {
         try? await cancelWhenGracefulShutdown {
             while true {
                 try await Task.sleep(for: self.interval)
-                self.check()
+                await self.check()
             }
         }
     }
 
     /// One look: closes the connections of tokens that no longer authenticate.
-    func check() {
+    func check() async {
         let connected = state.withLock { Set($0.open.keys) }
         let invalid: Set<String>
         do throws(IdentityError) {
-            invalid = try tokens.invalidIDs(among: connected)
+            let tokens = self.tokens
+            invalid = try await BlockingIO.run { () throws(IdentityError) in try tokens.invalidIDs(among: connected) }
         } catch {
             logger.error("cannot check tokens in use", metadata: ["herd.error": "\(error.message)"])
             return

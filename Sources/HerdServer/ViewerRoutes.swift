@@ -21,9 +21,12 @@ extension HerdServices {
             }
             let identity: Identity, secret: String
             do throws(IdentityError) {
-                identity = try tokens.authenticate(signIn.token)
-                guard identity.role != .device else { throw .forbidden("device tokens cannot sign in to the viewer") }
-                secret = try tokens.createSession(for: identity, lifetime: SessionCookie.lifetime)
+                let presented = signIn.token
+                (identity, secret) = try await BlockingIO.run { () throws(IdentityError) in
+                    let identity = try tokens.authenticate(presented)
+                    guard identity.role != .device else { throw .forbidden("device tokens cannot sign in to the viewer") }
+                    return (identity, try tokens.createSession(for: identity, lifetime: SessionCookie.lifetime))
+                }
             } catch {
                 throw HerdServerError(error)
             }
@@ -39,7 +42,7 @@ extension HerdServices {
         router.delete("/api/v1/session") { request, _ -> Response in
             if let cookie = request.headers[.cookie], let secret = SessionCookie.secret(fromCookieHeader: cookie) {
                 do throws(IdentityError) {
-                    try tokens.endSession(secret)
+                    try await BlockingIO.run { () throws(IdentityError) in try tokens.endSession(secret) }
                 } catch {
                     throw HerdServerError(error)
                 }
