@@ -13,7 +13,8 @@ public struct RecorderConfiguration: Sendable, Hashable {
     public var segmentMaxSeconds: Double = 3600
     /// A signed checkpoint at least this often while a session takes records.
     public var checkpointSeconds: Double = 60
-    /// A session opened by a first frame closes after this long without records.
+    /// A session opened by a first frame closes after this long without records (one opened by a session
+    /// message after a day).
     public var sessionIdleSeconds: Double = 600
     /// A frame captured this long before it arrived is marked late (store-and-forward).
     public var lateAfterSeconds: Double = 30

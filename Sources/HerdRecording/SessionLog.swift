@@ -21,6 +21,9 @@ final class SessionLog {
     var recordsAtCheckpoint: UInt64
     /// Reopened after close to take late frames.
     let isAddendum: Bool
+    /// Opened by a device's or an inspector's session message (kept open across pauses) rather than by
+    /// a first frame (closed when idle).
+    var isExplicit = false
 
     var isDirty: Bool { offset != committed.segmentOffset || row.segment != committed.segment || !waiters.isEmpty }
     /// The index lags behind what is durable.

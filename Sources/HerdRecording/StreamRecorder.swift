@@ -18,6 +18,9 @@ final class StreamRecorder: @unchecked Sendable {
     private var window: Durability?
     private var maxSeq: UInt64??
 
+    /// How long a session opened by a session message may go without records before it closes.
+    static let explicitIdleSeconds: Double = 86_400
+
     init(stream: String, core: RecorderCore) {
         self.stream = stream
         self.recorder = core
@@ -159,6 +162,7 @@ final class StreamRecorder: @unchecked Sendable {
             firstCapturedMicros: nil, lastCapturedMicros: nil, hold: false, addenda: 0, manifest: nil, segment: 1,
             segmentOffset: Int64(SegmentFile.headerSize))
         let log = try SessionLog(create: row, directory: recorder.sessionDirectory(stream: stream, id: id))
+        log.isExplicit = openedBy != "firstFrame"
         try index.insertSession(log.row)
         try log.append(.sessionOpened, meta: Meta.encode(SessionOpenedMeta(
             session: id, stream: stream, startedAt: Micros.text(now), consignment: consignment, openedBy: openedBy, software: Recorder.software)))
@@ -199,7 +203,10 @@ final class StreamRecorder: @unchecked Sendable {
     func housekeeping() {
         let now = ContinuousClock.now
         do throws(RecordingError) {
-            if let current, now - current.lastAppendAt >= .seconds(configuration.sessionIdleSeconds) {
+            // A session opened by a first frame closes when idle; one a device or an inspector opened stays
+            // open across a pause in the loading, up to a day without records.
+            let idle: Double = current?.isExplicit == true ? max(configuration.sessionIdleSeconds, Self.explicitIdleSeconds) : configuration.sessionIdleSeconds
+            if let current, now - current.lastAppendAt >= .seconds(idle) {
                 try close(current, reason: "idle")
             }
             for log in Array(addenda.values) where now - log.lastAppendAt >= .seconds(min(2, configuration.commitWindowSeconds * 10)) {

@@ -122,7 +122,8 @@ extension HerdServices {
             let identity = try context.requireIdentity()
             let row = try await readable(context.parameters.get("id") ?? "", identity)
             let gaps = try await recorder.onHousekeeping { () throws(RecordingError) in try index.gaps(session: row.id, limit: 100) }
-            let missing = row.minSeq.map { lo in (row.maxSeq! - lo + 1) - UInt64(row.frames - 0) } ?? 0
+            let span = row.minSeq.map { lo in (row.maxSeq ?? lo) - lo + 1 } ?? 0
+            let missing = span > UInt64(row.frames) ? span - UInt64(row.frames) : 0
             let end = row.endedAtMicros ?? Micros.now()
             let summary = SessionSummary(
                 id: row.id, stream: row.stream, startedAt: Micros.text(row.startedAtMicros), endedAt: row.endedAtMicros.map(Micros.text),
