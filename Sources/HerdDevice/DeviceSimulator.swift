@@ -22,7 +22,7 @@ public final class DeviceSimulator: Service, Sendable {
         public var loop: Bool
         public var frames: [[UInt8]]
         /// Frames in flight without an ack before the device waits.
-        public var maxUnacknowledged = 16
+        public var maxUnacknowledged = 32
         /// Store-and-forward demo: after this many frames the link drops for `offlineFor` seconds; frames
         /// captured meanwhile are kept and uploaded, with their capture times, when it returns.
         public var offlineAfter: Int?
