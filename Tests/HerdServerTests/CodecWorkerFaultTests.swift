@@ -62,6 +62,19 @@ struct CodecWorkerFaultTests {
         throw CancellationError()
     }
 
+    /// A fixture with one codec worker of its own (a symlinked executable, so its processes can be found
+    /// and stopped without touching other tests' workers).
+    static func oneWorker(deadline: Double, _ adjust: (inout ServerConfiguration) -> Void = { _ in }) throws -> (ServerFixture, worker: String) {
+        var configured = try ServerFixture.unthrottled {
+            $0.codecWorkers = 1
+            $0.codecWorkerDeadlineSeconds = deadline
+            adjust(&$0)
+        }
+        let worker = try privateWorker(in: configured)
+        configured.configuration.codecWorkerExecutable = worker
+        return (configured, worker)
+    }
+
     /// Stops (SIGSTOP) the running worker started from `executable`, so the next request on it hangs in
     /// the accept stage, deterministically; returns its pid (waits for it to have started).
     static func stopWorker(_ executable: String) async throws -> pid_t {
@@ -164,10 +177,7 @@ struct CodecWorkerFaultTests {
 
     @Test("a worker killed mid-frame: that frame is refused naming its seq, the next is acknowledged, the input is kept")
     func workerKilledMidFrame() async throws {
-        var configured = try ServerFixture.unthrottled { $0.codecWorkers = 1; $0.codecWorkerDeadlineSeconds = 60 }
-        let worker = try Self.privateWorker(in: configured)
-        configured.configuration.codecWorkerExecutable = worker
-        let fixture = configured
+        let (fixture, worker) = try Self.oneWorker(deadline: 60)
         defer { fixture.cleanUp() }
         let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
         let image = try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg")
@@ -224,10 +234,7 @@ struct CodecWorkerFaultTests {
 
     @Test("a frame that overruns the worker deadline is refused with workerTimeout; the stream carries on")
     func frameHangsWorker() async throws {
-        var configured = try ServerFixture.unthrottled { $0.codecWorkers = 1; $0.codecWorkerDeadlineSeconds = 0.3 }
-        let worker = try Self.privateWorker(in: configured)
-        configured.configuration.codecWorkerExecutable = worker
-        let fixture = configured
+        let (fixture, worker) = try Self.oneWorker(deadline: 0.3)
         defer { fixture.cleanUp() }
         let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
         _ = try await app.test(.live) { client in
@@ -251,10 +258,7 @@ struct CodecWorkerFaultTests {
 
     @Test("a worker fault after the ack: the frame stays acknowledged and recorded, the fault is noted")
     func faultAfterTheAck() async throws {
-        var configured = try ServerFixture.unthrottled { $0.codecWorkers = 1; $0.codecWorkerDeadlineSeconds = 5 }
-        let worker = try Self.privateWorker(in: configured)
-        configured.configuration.codecWorkerExecutable = worker
-        let fixture = configured
+        let (fixture, worker) = try Self.oneWorker(deadline: 5)
         defer { fixture.cleanUp() }
         let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
         try await app.test(.live) { client in
@@ -282,14 +286,7 @@ struct CodecWorkerFaultTests {
 
     @Test("a token whose frames keep costing workers is refused for a while (WebSocket and HTTP); others are not")
     func quarantine() async throws {
-        var configured = try ServerFixture.unthrottled {
-            $0.codecWorkers = 1
-            $0.codecWorkerDeadlineSeconds = 0.3
-            $0.quarantineAfterFaults = 2
-        }
-        let worker = try Self.privateWorker(in: configured)
-        configured.configuration.codecWorkerExecutable = worker
-        let fixture = configured
+        let (fixture, worker) = try Self.oneWorker(deadline: 0.3) { $0.quarantineAfterFaults = 2 }
         defer { fixture.cleanUp() }
         let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
         let good = try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg")
