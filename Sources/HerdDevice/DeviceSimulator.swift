@@ -27,6 +27,10 @@ public final class DeviceSimulator: Service, Sendable {
         /// captured meanwhile are kept and uploaded, with their capture times, when it returns.
         public var offlineAfter: Int?
         public var offlineFor: Double?
+        /// Opens a recording session with `consignment` on every connection (the server keeps the open one
+        /// when its consignment id matches, and opens the next after a restart), and ends it once every
+        /// frame is acknowledged (without `loop`).
+        public var startsSession = false
         /// Called with every ack as it arrives (the crash test logs them).
         public var onAck: @Sendable (AckMessage) -> Void = { _ in }
         public var consignment = Consignment(
@@ -172,6 +176,10 @@ public final class DeviceSimulator: Service, Sendable {
         try await WebSocketClient.connect(url: configuration.ingestURL, configuration: clientConfiguration, logger: logger) {
             inbound, outbound, _ in
             self.state.withLock { $0.progress.connections += 1 }
+            if self.configuration.startsSession {
+                let start = SessionMessage(stream: self.configuration.stream, action: .start, consignment: self.configuration.consignment)
+                try await outbound.write(.text(WireJSON.encodeString(start)))
+            }
             do {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await self.readReplies(inbound) }
@@ -181,6 +189,9 @@ public final class DeviceSimulator: Service, Sendable {
                 }
             } catch is GoOffline {
                 offline.store(true, ordering: .relaxed)
+            }
+            if self.configuration.startsSession, self.finished {
+                try? await outbound.write(.text(WireJSON.encodeString(SessionMessage(stream: self.configuration.stream, action: .end))))
             }
             try? await outbound.close(.normalClosure, reason: offline.load(ordering: .relaxed) ? "going offline" : "done")
         }

@@ -116,10 +116,10 @@ struct ServeCommand: AsyncParsableCommand {
             lines.append("  device \(stream): \(token)")
             // Each device plays the frames from a different starting point.
             let rotated = Array(frames[(i * 2 % frames.count)...] + frames[..<(i * 2 % frames.count)])
-            devices.append(DeviceSimulator(
-                configuration: .init(server: "ws://127.0.0.1:\(configuration.port)", token: token, stream: stream,
-                                     framesPerSecond: 5, loop: true, frames: rotated),
-                logger: logger))
+            var device = DeviceSimulator.Configuration(
+                server: "ws://127.0.0.1:\(configuration.port)", token: token, stream: stream, framesPerSecond: 5, loop: true, frames: rotated)
+            device.startsSession = true
+            devices.append(DeviceSimulator(configuration: device, logger: logger))
         }
         FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         return devices

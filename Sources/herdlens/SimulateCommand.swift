@@ -19,6 +19,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Flag(help: "Play the frames in a loop until stopped.") var loop = false
     @Option(help: "Store-and-forward: go offline after this many frames...") var offlineAfter: Int?
     @Option(help: "...for this many seconds, buffering frames, then upload them with their capture times.") var offlineFor: Double?
+    @Flag(help: "Open a recording session with the simulated consignment on each connection; end it when done (without --loop).") var session = false
     @Option(help: "Append 'STREAM SEQ' to this file for every ack received (what the server promised is durable).") var ackLog: String?
     @Argument(help: "JPEG/PNG frames or directories (default: SampleFrames/frames).") var frames: [String] = []
 
@@ -38,6 +39,7 @@ struct SimulateCommand: AsyncParsableCommand {
             server: server, token: token, stream: StreamID(stream)!, framesPerSecond: fps, loop: loop, frames: images)
         configuration.offlineAfter = offlineAfter
         configuration.offlineFor = offlineFor
+        configuration.startsSession = session
         if let ackLog {
             FileManager.default.createFile(atPath: ackLog, contents: nil)
             guard let handle = FileHandle(forWritingAtPath: ackLog) else { throw ValidationError("cannot write \(ackLog)") }

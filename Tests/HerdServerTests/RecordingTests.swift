@@ -319,6 +319,49 @@ struct ConfigurationValidationTests {
 
 @Suite("Store-and-forward with the simulated device", .timeLimit(.minutes(3)))
 struct StoreAndForwardTests {
+    @Test("a device that opens its session on each connection keeps one session with its consignment across a reconnect, and ends it")
+    func deviceSession() async throws {
+        let fixture = try ServerFixture.unthrottled()
+        defer { fixture.cleanUp() }
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        let image = try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg")
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            var configuration = DeviceSimulator.Configuration(
+                server: "http://127.0.0.1:\(port)", token: fixture.device, stream: fixture.stream, framesPerSecond: 50, loop: false,
+                frames: Array(repeating: image, count: 20))
+            configuration.startsSession = true
+            configuration.offlineAfter = 8  // a reconnect in the middle
+            configuration.offlineFor = 0.2
+            var logger = Logger(label: "device")
+            logger.logLevel = .critical
+            let device = DeviceSimulator(configuration: configuration, logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await device.run() }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(60))
+                    throw CancellationError()
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+            #expect(device.progress.connections == 2 && device.progress.acknowledged >= 20, "\(device.progress)")
+            var headers = HTTPFields()
+            headers[.authorization] = "Bearer \(fixture.auditor)"
+            let deadline = ContinuousClock.now + .seconds(10)
+            var listing = ""
+            while ContinuousClock.now < deadline {
+                listing = try await client.execute(uri: "/api/v1/sessions?stream=\(fixture.stream)", method: .get, headers: headers) { String(buffer: $0.body) }
+                if listing.contains(#""endedAt""#) { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let ids = listing.split(separator: "\"").filter { $0.hasPrefix("s-") }
+            #expect(ids.count == 1 && listing.contains(#""frames":20"#) && listing.contains("HK-2026-11-20-0042"), "\(listing)")
+            let summary = try await client.execute(uri: "/api/v1/sessions/\(ids.first ?? "")", method: .get, headers: headers) { String(buffer: $0.body) }
+            #expect(summary.contains(#""endReason":"device""#), "\(summary)")
+        }
+    }
+
     @Test("a device offline for a while uploads its buffered frames with their capture times: all recorded, marked late, none refused, never closed as a flood")
     func offlineThenCatchUp() async throws {
         let fixture = try ServerFixture.unthrottled { $0.recording.lateAfterSeconds = 0.5 }
