@@ -34,8 +34,6 @@ public actor StreamPipeline {
     private var nextRender: PreparedFrame?
     private var rendering = false
     private var lastRenderedSeq: UInt64?
-    /// Frames the render stage skipped because a newer one arrived first.
-    public private(set) var renderSkipped = 0
     private(set) var lastActivity = ContinuousClock.now
     private let demand = VariantDemand()
 
@@ -109,7 +107,6 @@ public actor StreamPipeline {
     // MARK: render stage
 
     private func queueRender(_ frame: PreparedFrame) {
-        if nextRender != nil { renderSkipped += 1 }
         nextRender = frame
         guard !rendering else { return }
         rendering = true

@@ -86,9 +86,9 @@ public final class Recorder: Sendable {
     /// A telemetry message as received.
     public func telemetry(stream: StreamID, message: [UInt8], receivedAt: Timestamp) {
         guard !stopped.load(ordering: .relaxed) else { return }
-        recorder(for: stream.rawValue).queue.async { [self] in
-            recorder(for: stream.rawValue).append(.telemetry, meta: Meta.encode(TelemetryMeta(receivedAt: receivedAt.text)), blobs: [message], openIfNeeded: true)
-        }
+        let meta = Meta.encode(TelemetryMeta(receivedAt: receivedAt.text))
+        let r = recorder(for: stream.rawValue)
+        r.queue.async { r.append(.telemetry, meta: meta, blobs: [message], openIfNeeded: true) }
     }
 
     /// A refused frame or message, recorded in the open session (if any) so gaps are explained.
@@ -116,11 +116,6 @@ public final class Recorder: Sendable {
     /// Ends the open session of `stream`; nil when none was open.
     public func endSession(stream: StreamID, reason: String) async throws(RecordingError) -> SessionRow? {
         try await run(stream.rawValue) { r in Result { () throws(RecordingError) in try r.end(reason: reason) } }.get()
-    }
-
-    /// The open session of a stream, if any.
-    public func openSession(stream: StreamID) async -> SessionRow? {
-        await run(stream.rawValue) { $0.current?.row }
     }
 
     public func setHold(_ id: String, _ hold: Bool) async throws(RecordingError) {

@@ -59,7 +59,7 @@ public struct Verifier: Sendable {
         guard meta.count > key.count else { return nil }
         var i = 0
         while i + key.count < meta.count {
-            if meta[i] == key[0], Array(meta[i..<i + key.count]) == key {
+            if meta[i] == key[0], meta[i..<i + key.count].elementsEqual(key) {
                 var j = i + key.count, value: UInt64 = 0, digits = 0
                 while j < meta.count, (48...57).contains(meta[j]) {
                     let (m, o1) = value.multipliedReportingOverflow(by: 10)

@@ -43,6 +43,12 @@ struct DeviceSession {
             receiving.cancel()
         }
         defer { watch.remove(token: identity.id, key: key) }
+        /// Every accepted frame answered and written, however the receive loop ended.
+        func answerInFlight() async {
+            await inFlight.drain()
+            sink.finish()
+            await writer.value
+        }
         try await shutdown.whileRunning(onTrigger: { receiving.cancel() }) {
             do {
                 try await withTaskCancellationHandler {
@@ -53,14 +59,10 @@ struct DeviceSession {
             } catch is CancellationError where shutdown.isTriggered || ended.reason != nil {
                 // Shutting down or revoked: answer what is in flight, then close below.
             } catch {
-                await inFlight.drain()
-                sink.finish()
-                await writer.value
+                await answerInFlight()
                 throw error
             }
-            await inFlight.drain()
-            sink.finish()
-            await writer.value
+            await answerInFlight()
             await ended.closeSocket(outbound, shutdown: shutdown)
         }
     }

@@ -119,7 +119,6 @@ struct RecorderTests {
     @Test func lateFramesJoinTheClosedSessionAsASignedAddendum() async throws {
         let f = RecordingFixture()
         let recorder = try f.recorder()
-        let old = Timestamp(date: Date().addingTimeInterval(-0.5))
         let first = try await recorder.startSession(stream: RecordingFixture.stream, consignment: nil, openedBy: "device")
         try await RecordingFixture.record(recorder, seqs: 1...3, image: Self.image)
         _ = try await recorder.endSession(stream: RecordingFixture.stream, reason: "device")
@@ -135,7 +134,6 @@ struct RecorderTests {
         }
         try await durability.wait()
         #expect(session == first.id && isLate && session != second.id)
-        _ = old
         await recorder.shutdown()
         let row = try #require(try recorder.index.session(first.id))
         #expect(row.frames == 4 && row.late == 1 && row.addenda == 1)

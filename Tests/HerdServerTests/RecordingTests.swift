@@ -319,6 +319,50 @@ struct ConfigurationValidationTests {
 
 @Suite("Store-and-forward with the simulated device", .timeLimit(.minutes(3)))
 struct StoreAndForwardTests {
+    /// Runs a simulated device until it has every frame acknowledged (it stops by itself without
+    /// `loop`), or fails after a minute.
+    static func play(_ configuration: DeviceSimulator.Configuration) async throws -> DeviceSimulator {
+        var logger = Logger(label: "device")
+        logger.logLevel = .critical
+        let device = DeviceSimulator(configuration: configuration, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await device.run() }
+            group.addTask {
+                try await Task.sleep(for: .seconds(60))
+                throw CancellationError()
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+        return device
+    }
+
+    @Test("a device connection leaves no shutdown handler and no live session behind when it ends")
+    func nothingLeftBehind() async throws {
+        let fixture = try ServerFixture.unthrottled()
+        defer { fixture.cleanUp() }
+        let shutdown = ShutdownSignal()
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger, shutdown: shutdown)
+        let base = shutdown.handlerCount  // the app's own (closing the viewers' mailboxes)
+        let image = try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg")
+        try await app.test(.live) { client in
+            for round in UInt64(0)..<3 {
+                try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.device)) { inbound, outbound, _ in
+                    var replies = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                    let header = try fixture.header(seq: round + 1)
+                    try await outbound.write(.binary(ByteBuffer(bytes: Envelope.encode(header: header, payload: image))))
+                    guard case .text(let ack)? = try await replies.next() else { Issue.record("no ack"); return }
+                    #expect(ack.contains(#""type":"ack""#))
+                    #expect(shutdown.activeSessions == 1 && shutdown.handlerCount == base + 1)
+                }
+            }
+            // The server ends each session a moment after its socket closes.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while shutdown.activeSessions > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(shutdown.activeSessions == 0 && shutdown.handlerCount == base)
+        }
+    }
+
     @Test("a device that opens its session on each connection keeps one session with its consignment across a reconnect, and ends it")
     func deviceSession() async throws {
         let fixture = try ServerFixture.unthrottled()
@@ -333,18 +377,7 @@ struct StoreAndForwardTests {
             configuration.startsSession = true
             configuration.offlineAfter = 8  // a reconnect in the middle
             configuration.offlineFor = 0.2
-            var logger = Logger(label: "device")
-            logger.logLevel = .critical
-            let device = DeviceSimulator(configuration: configuration, logger: logger)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await device.run() }
-                group.addTask {
-                    try await Task.sleep(for: .seconds(60))
-                    throw CancellationError()
-                }
-                try await group.next()
-                group.cancelAll()
-            }
+            let device = try await Self.play(configuration)
             #expect(device.progress.connections == 2 && device.progress.acknowledged >= 20, "\(device.progress)")
             var headers = HTTPFields()
             headers[.authorization] = "Bearer \(fixture.auditor)"
@@ -375,18 +408,7 @@ struct StoreAndForwardTests {
                 frames: Array(repeating: image, count: 60))
             configuration.offlineAfter = 10
             configuration.offlineFor = 1.2
-            var logger = Logger(label: "device")
-            logger.logLevel = .critical
-            let device = DeviceSimulator(configuration: configuration, logger: logger)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await device.run() }
-                group.addTask {
-                    try await Task.sleep(for: .seconds(60))
-                    throw CancellationError()
-                }
-                try await group.next()
-                group.cancelAll()
-            }
+            let device = try await Self.play(configuration)
             let p = device.progress
             #expect(p.acknowledged >= 60 && p.errors == 0 && p.retried == 0 && p.connections == 2 && p.buffered >= 20, "\(p)")
             var headers = HTTPFields()
