@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "HerdOverlay", targets: ["HerdOverlay"]),
         .library(name: "HerdIdentity", targets: ["HerdIdentity"]),
         .library(name: "HerdRecording", targets: ["HerdRecording"]),
+        .library(name: "HerdExport", targets: ["HerdExport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -99,10 +100,17 @@ let package = Package(
 
         // The service: Hummingbird routes, WebSocket ingest and live view, token auth; wires identity to
         // the pipeline. Nothing below it imports Hummingbird.
+        // Evidence leaves the server: bundles (ZIP) and MCAP, streamed; bundles verified offline.
+        .target(
+            name: "HerdExport",
+            dependencies: [
+                "HerdRecording", "HerdProtocol",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .target(
             name: "HerdServer",
             dependencies: [
-                "HerdPipeline", "HerdIdentity", "HerdProtocol", "HerdCodecs", "HerdWorker", "HerdRecording",
+                "HerdPipeline", "HerdIdentity", "HerdProtocol", "HerdCodecs", "HerdWorker", "HerdRecording", "HerdExport", "HerdOverlay",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -132,7 +140,7 @@ let package = Package(
         .executableTarget(
             name: "herdlens",
             dependencies: [
-                "HerdOverlay", "HerdCodecs", "HerdProtocol", "HerdIdentity", "HerdServer", "HerdDevice", "HerdWorker", "HerdRecording",
+                "HerdOverlay", "HerdCodecs", "HerdProtocol", "HerdIdentity", "HerdServer", "HerdDevice", "HerdWorker", "HerdRecording", "HerdExport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

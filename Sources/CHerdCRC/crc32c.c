@@ -71,3 +71,40 @@ int herdcrc_hardware(void) {
     pthread_once(&herdcrc_once, herdcrc_init);
     return herdcrc_use_hw;
 }
+
+// CRC-32 (IEEE 802.3, reflected 0xEDB88320), as ZIP archives carry it: slicing by 8 tables.
+static uint32_t herdcrc_ieee_table[8][256];
+static pthread_once_t herdcrc_ieee_once = PTHREAD_ONCE_INIT;
+
+static void herdcrc_ieee_init(void) {
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        herdcrc_ieee_table[0][i] = c;
+    }
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = herdcrc_ieee_table[0][i];
+        for (int t = 1; t < 8; t++) {
+            c = herdcrc_ieee_table[0][c & 0xFF] ^ (c >> 8);
+            herdcrc_ieee_table[t][i] = c;
+        }
+    }
+}
+
+uint32_t herdcrc_crc32(uint32_t crc, const uint8_t *data, size_t length) {
+    pthread_once(&herdcrc_ieee_once, herdcrc_ieee_init);
+    uint32_t c = ~crc;
+    while (length >= 8) {
+        uint32_t lo, hi;
+        memcpy(&lo, data, 4);
+        memcpy(&hi, data + 4, 4);
+        lo ^= c;
+        c = herdcrc_ieee_table[7][lo & 0xFF] ^ herdcrc_ieee_table[6][(lo >> 8) & 0xFF] ^ herdcrc_ieee_table[5][(lo >> 16) & 0xFF]
+            ^ herdcrc_ieee_table[4][lo >> 24] ^ herdcrc_ieee_table[3][hi & 0xFF] ^ herdcrc_ieee_table[2][(hi >> 8) & 0xFF]
+            ^ herdcrc_ieee_table[1][(hi >> 16) & 0xFF] ^ herdcrc_ieee_table[0][hi >> 24];
+        data += 8;
+        length -= 8;
+    }
+    while (length--) c = herdcrc_ieee_table[0][(c ^ *data++) & 0xFF] ^ (c >> 8);
+    return ~c;
+}

@@ -7,6 +7,9 @@ import HerdText
 ///
 /// Not thread-safe (it owns a `TextRenderer`); one per pipeline or compose worker.
 public final class OverlayRenderer {
+    /// Named in every recorded session, so a replay knows which drawing rules made the live view.
+    public static let version = "herdlens-overlay/1"
+
     /// Which parts of a set to draw; the benchmark times shapes and text separately.
     public struct Parts: OptionSet, Sendable {
         public let rawValue: Int

@@ -12,6 +12,12 @@ public struct LiveFrameHeader: Sendable, Hashable, Codable {
     public var overlay: Bool
     public var annotations: [Annotation]
     public var alerts: [AlertAnnotation]
+    /// Replay only: true, with the recorded session, the frame's place in capture order and whether it
+    /// arrived late. Absent on live frames.
+    public var replay: Bool?
+    public var session: String?
+    public var index: Int?
+    public var late: Bool?
 
     public init(
         stream: StreamID, seq: UInt64, capturedAt: Timestamp, receivedAt: Timestamp, width: Int, height: Int,

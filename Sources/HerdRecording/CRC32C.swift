@@ -9,3 +9,11 @@ public enum CRC32C {
 
     public static var usesHardware: Bool { herdcrc_hardware() != 0 }
 }
+
+/// CRC-32 (IEEE), the checksum ZIP archives carry: slicing by 8 in C.
+public enum CRC32 {
+    public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return crc }
+        return herdcrc_crc32(crc, base.assumingMemoryBound(to: UInt8.self), bytes.count)
+    }
+}

@@ -64,6 +64,33 @@ public struct Record: Sendable, Hashable {
         return (out, digest)
     }
 
+    /// The chain hash of a record from its parts, without building it (bundle verification rebuilds
+    /// records from the files of an export).
+    public static func chainHash(kind: UInt8, version: UInt8, index: UInt64, previousHash: [UInt8], meta: [UInt8], blobs: [[UInt8]]) -> [UInt8] {
+        var head = [UInt8]()
+        head.append(kind)
+        head.append(version)
+        head.appendLE(UInt16(0))
+        head.appendLE(index)
+        head.append(contentsOf: previousHash)
+        var hasher = SHA256()
+        hasher.update(data: head)
+        var lengths = [UInt8]()
+        lengths.appendLE(UInt32(meta.count))
+        hasher.update(data: lengths)
+        hasher.update(data: meta)
+        var count = [UInt8]()
+        count.appendLE(UInt16(blobs.count))
+        hasher.update(data: count)
+        for blob in blobs {
+            var n = [UInt8]()
+            n.appendLE(UInt32(blob.count))
+            hasher.update(data: n)
+            hasher.update(data: blob)
+        }
+        return Array(hasher.finalize())
+    }
+
     /// SHA-256 over a body, skipping its stored hash field.
     static func chainHash(body: UnsafeRawBufferPointer) -> [UInt8] {
         var hasher = SHA256()

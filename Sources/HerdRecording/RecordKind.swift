@@ -17,6 +17,8 @@ public enum RecordKind: UInt8, Sendable, CaseIterable, Codable {
     case sessionClosed = 7
     /// A signed manifest of the chain so far.
     case checkpoint = 8
+    /// One audit log entry (the audit chain only).
+    case audit = 9
 
     public var name: String {
         switch self {
@@ -28,6 +30,7 @@ public enum RecordKind: UInt8, Sendable, CaseIterable, Codable {
         case .event: "event"
         case .sessionClosed: "sessionClosed"
         case .checkpoint: "checkpoint"
+        case .audit: "audit"
         }
     }
 }

@@ -13,6 +13,8 @@ public struct SessionOpenedMeta: Codable, Sendable, Hashable {
     /// `device`, `api` (an inspector or admin) or `firstFrame`.
     public var openedBy: String
     public var software: String
+    /// The overlay renderer that drew the live view (`herdlens-overlay/1`): replay composes with it.
+    public var renderer: String?
 }
 
 /// `frame`: blob 0 is the header JSON as received, blob 1 the image as received.

@@ -8,6 +8,8 @@ public struct RecorderConfiguration: Sendable, Hashable {
     /// Trusted public keys besides the current one (`<keysDirectory>/trusted/*.pub`).
     public var dataDirectory: String
     /// One fsync covers every frame that arrived in this window; the ack waits for it.
+    /// The overlay renderer's version, recorded with each session (replay composes with it).
+    public var renderer: String? = nil
     public var commitWindowSeconds: Double = 0.1
     public var segmentMaxBytes: Int64 = 256 * 1024 * 1024
     public var segmentMaxSeconds: Double = 3600

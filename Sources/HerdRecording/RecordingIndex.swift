@@ -44,6 +44,8 @@ public struct FrameRow: Sendable, Hashable {
     /// SHA-256 of the image bytes.
     public var digest: [UInt8]
     public var late: Bool
+    /// Alerts raised on this frame (for the replay timeline's marks).
+    public var alerts: Int = 0
 }
 
 /// A filter for listing sessions, newest first.

@@ -39,6 +39,9 @@ public final class SQLiteRecordingIndex: RecordingIndex {
                     CREATE INDEX frames_session_seq ON frames(session, seq);
                     """)
             }
+            migrator.registerMigration("v2-frame-alerts") { db in
+                try db.execute(sql: "ALTER TABLE frames ADD COLUMN alerts INTEGER NOT NULL DEFAULT 0")
+            }
             try migrator.migrate(pool)
         } catch {
             throw .storage("recording index \(path): \(error)")
@@ -107,7 +110,8 @@ public final class SQLiteRecordingIndex: RecordingIndex {
     private static func frameRow(_ r: Row) -> FrameRow {
         FrameRow(
             stream: r["stream"], seq: seq(r["seq"]), session: r["session"], capturedAtMicros: r["captured_us"], receivedAtMicros: r["received_us"],
-            segment: r["segment"], offset: r["offset"], length: r["length"], digest: [UInt8](r["digest"] as Data), late: (r["late"] as Int) != 0)
+            segment: r["segment"], offset: r["offset"], length: r["length"], digest: [UInt8](r["digest"] as Data), late: (r["late"] as Int) != 0,
+            alerts: r["alerts"])
     }
 
     public func insertSession(_ row: SessionRow) throws(RecordingError) {
@@ -118,13 +122,13 @@ public final class SQLiteRecordingIndex: RecordingIndex {
         try write { db in
             let statement = try db.cachedStatement(
                 sql: """
-                    INSERT OR REPLACE INTO frames (stream, seq, session, captured_us, received_us, segment, offset, length, digest, late)
-                    VALUES (?,?,?,?,?,?,?,?,?,?)
+                    INSERT OR REPLACE INTO frames (stream, seq, session, captured_us, received_us, segment, offset, length, digest, late, alerts)
+                    VALUES (?,?,?,?,?,?,?,?,?,?,?)
                     """)
             for f in frames {
                 try statement.execute(arguments: [
                     f.stream, Self.seqValue(f.seq), f.session, f.capturedAtMicros, f.receivedAtMicros, f.segment, f.offset, f.length,
-                    Data(f.digest), f.late ? 1 : 0,
+                    Data(f.digest), f.late ? 1 : 0, f.alerts,
                 ])
             }
             for s in sessions { try Self.upsert(s, db) }

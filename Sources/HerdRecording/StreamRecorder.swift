@@ -74,7 +74,8 @@ final class StreamRecorder: @unchecked Sendable {
             log.row = row
             log.pendingFrames.append(FrameRow(
                 stream: stream, seq: frame.seq, session: row.id, capturedAtMicros: capturedMicros, receivedAtMicros: receivedMicros,
-                segment: row.segment, offset: location.offset, length: location.length, digest: digest, late: late))
+                segment: row.segment, offset: location.offset, length: location.length, digest: digest, late: late,
+                alerts: frame.alerts.count))
             maxSeq = .some(max(highest ?? frame.seq, frame.seq))
             let durability = scheduleCommit(log)
             pending[frame.seq] = (digest, row.id, durability)
@@ -165,7 +166,8 @@ final class StreamRecorder: @unchecked Sendable {
         log.isExplicit = openedBy != "firstFrame"
         try index.insertSession(log.row)
         try log.append(.sessionOpened, meta: Meta.encode(SessionOpenedMeta(
-            session: id, stream: stream, startedAt: Micros.text(now), consignment: consignment, openedBy: openedBy, software: Recorder.software)))
+            session: id, stream: stream, startedAt: Micros.text(now), consignment: consignment, openedBy: openedBy, software: Recorder.software,
+            renderer: configuration.renderer)))
         current = log
         recorder.sessionOpened()
         _ = scheduleCommit(log)

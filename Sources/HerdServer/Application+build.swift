@@ -18,6 +18,8 @@ func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) ->
 /// - ingest: `POST /api/v1/streams/{stream}/frames`, WebSocket `/api/v1/ingest` (`IngestRoutes.swift`);
 /// - live: WebSocket `/api/v1/live`, `GET /api/v1/streams` (`LiveRoutes.swift`);
 /// - sessions: recorded sessions, verify, hold (`SessionRoutes.swift`);
+/// - replay and audit: WebSocket `/api/v1/sessions/{id}/replay`, `/api/v1/audit` (`ReplayRoutes.swift`);
+/// - export: evidence bundles and MCAP, streamed (`ExportRoutes.swift`);
 /// - operations: `/healthz`, `/readyz`, `/metrics` (`OperationsRoutes.swift`).
 ///
 /// `onRunning` receives the bound address once the server listens (port 0 picks a free one).
@@ -37,6 +39,8 @@ public func buildApplication(
     services.addIngestRoutes(to: router)
     services.addLiveRoutes(to: router)
     services.addSessionRoutes(to: router)
+    services.addReplayRoutes(to: router)
+    services.addExportRoutes(to: router)
     services.addOperationsRoutes(to: router)
 
     let refusals = services.refusals

@@ -23,6 +23,12 @@ public struct HerdRequestContext: RequestContext, WebSocketRequestContext {
     /// Uploads are bounded by the route that reads them (image limit plus metadata).
     public var maxUploadSize: Int { 9 * 1024 * 1024 }
 
+    /// The client's address as text (for the audit log).
+    var remote: String? {
+        guard let address = channel.remoteAddress else { return nil }
+        return address.ipAddress.map { "\($0):\(address.port ?? 0)" } ?? "\(address)"
+    }
+
     /// The caller, or 401.
     func requireIdentity() throws -> Identity {
         guard let identity else { throw HerdServerError.unauthorized("missing or invalid bearer token") }

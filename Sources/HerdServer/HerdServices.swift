@@ -17,6 +17,8 @@ final class HerdServices: Sendable {
     let codecs: CodecWorkerPool
     let registry: StreamRegistry
     let recorder: Recorder
+    let reader: SessionReader
+    let audit: AuditLog
     let processor: IngestProcessor
     let sockets: SocketLimiter
     let watch: TokenWatch
@@ -24,6 +26,20 @@ final class HerdServices: Sendable {
     let httpRate: TokenRateLimiter
     let refusals: UpgradeRefusals
     let slowDropsSeen = Mutex(0)
+
+    /// Appends to the audit log without holding up the caller's answer on failure (logged).
+    func note(_ entry: AuditEntry) async {
+        do throws(RecordingError) {
+            try await audit.record(entry)
+        } catch {
+            logger.error("audit log: entry not recorded", metadata: ["herd.audit.action": "\(entry.action)", "herd.error": "\(error)"])
+        }
+    }
+
+    /// An audit entry for `identity` doing `action`.
+    static func entry(_ identity: Identity, _ action: String, stream: String? = nil, session: String? = nil, detail: String? = nil, remote: String? = nil) -> AuditEntry {
+        AuditEntry(actor: identity.id, actorName: identity.name, role: identity.role.rawValue, action: action, stream: stream, session: session, detail: detail, remote: remote)
+    }
 
     init(configuration: ServerConfiguration, logger: Logger, shutdown: ShutdownSignal) throws {
         try configuration.validate()
@@ -60,6 +76,14 @@ final class HerdServices: Sendable {
             throw ConfigurationError(message: "recording: \(error)")
         }
         self.recorder = recorder
+        self.reader = SessionReader(recordingsDirectory: recorder.configuration.directory, index: recorder.index)
+        let auditLog: AuditLog
+        do throws(RecordingError) {
+            auditLog = try AuditLog(dataDirectory: configuration.dataDirectory, key: recorder.key)
+        } catch {
+            throw ConfigurationError(message: "audit log: \(error)")
+        }
+        self.audit = auditLog
         registry = StreamRegistry(
             hub: hub, codecs: codecs, maxStreams: configuration.maxStreams, metrics: metrics, logger: logger,
             onRenderFault: { frame, error in

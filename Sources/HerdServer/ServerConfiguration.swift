@@ -1,3 +1,4 @@
+import HerdOverlay
 import Foundation
 import HerdCodecs
 import HerdRecording
@@ -87,6 +88,7 @@ public struct ServerConfiguration: Sendable, Codable {
     public var recorderConfiguration: RecorderConfiguration {
         var c = RecorderConfiguration(dataDirectory: dataDirectory)
         recording.apply(to: &c)
+        c.renderer = OverlayRenderer.version
         return c
     }
 

@@ -14,6 +14,9 @@ extern "C" {
 /// Extends `crc` (0 to start) over `length` bytes; pass the result back to continue a running CRC.
 uint32_t herdcrc_crc32c(uint32_t crc, const uint8_t *data, size_t length);
 
+/// CRC-32 (IEEE, as in ZIP and PNG): extends `crc` (0 to start) over `length` bytes.
+uint32_t herdcrc_crc32(uint32_t crc, const uint8_t *data, size_t length);
+
 /// 1 when the hardware path is in use (for benchmarks and the docs).
 int herdcrc_hardware(void);
 
