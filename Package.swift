@@ -175,7 +175,8 @@ let package = Package(
         .testTarget(
             name: "HerdServerTests",
             dependencies: [
-                "HerdServer", "HerdTesting", "HerdIdentity", "HerdProtocol", "HerdDevice", "HerdCodecs", "HerdImaging", "HerdWorker", "HerdRecording",
+                "HerdServer", "HerdTesting", "HerdIdentity", "HerdProtocol", "HerdDevice", "HerdCodecs", "HerdImaging", "HerdWorker", "HerdRecording", "HerdExport",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
             ]

@@ -56,7 +56,7 @@ public func buildApplication(
             services.watch, CodecWorkerService(pool: services.codecs),
             RecorderService(
                 recorder: services.recorder, registry: services.registry,
-                pipelineIdle: .milliseconds(Int(configuration.pipelineIdleSeconds * 1000))),
+                pipelineIdle: .milliseconds(Int(configuration.pipelineIdleSeconds * 1000)), audit: services.audit),
         ],
         onServerRunning: { channel in
             await onRunning(configuration.host, channel.localAddress?.port ?? configuration.port)

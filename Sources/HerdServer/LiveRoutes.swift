@@ -8,7 +8,7 @@ extension HerdServices {
     /// Inspectors: the live WebSocket and the list of streams they may watch.
     func addLiveRoutes(to router: Router<HerdRequestContext>) {
         let hub = self.hub, sockets = self.sockets, configuration = self.configuration, metrics = self.metrics
-        let shutdown = self.shutdown, watch = self.watch
+        let shutdown = self.shutdown, watch = self.watch, services = self
         router.get("/api/v1/streams") { _, context -> Response in
             let identity = try context.requireIdentity()
             guard identity.role == .inspector || identity.role == .admin else {
@@ -48,11 +48,27 @@ extension HerdServices {
             // then never flips writability (a costly round trip per frame per viewer), while a viewer that
             // stops reading still stalls its writer after ViewerSession.writeBuffer bytes.
             try? await context.requestContext.channel.setOption(ChannelOptions.writeBufferWaterMark, value: ViewerSession.writeBuffer).get()
+            let remote = context.requestContext.remote
+            let watched = streams.map(\.rawValue).sorted().joined(separator: ",")
+            await services.note(HerdServices.entry(identity, "live.start", stream: streams.count == 1 ? watched : nil, detail: "streams \(watched)", remote: remote))
+            let startedAt = Timestamp.now().text
+            @Sendable func ended() async {
+                var entry = HerdServices.entry(identity, "live.end", stream: streams.count == 1 ? watched : nil, detail: "streams \(watched)", remote: remote)
+                entry.from = startedAt
+                entry.to = Timestamp.now().text
+                await services.note(entry)
+            }
             let session = ViewerSession(
                 hub: hub, metrics: metrics, shutdown: shutdown, watch: watch, token: identity.id, streams: streams,
                 initialOptions: initialOptions, writeTimeout: .milliseconds(Int(configuration.viewerWriteTimeoutSeconds * 1000)),
                 logger: context.logger)
-            try await session.run(inbound: inbound, outbound: outbound)
+            do {
+                try await session.run(inbound: inbound, outbound: outbound)
+            } catch {
+                await ended()
+                throw error
+            }
+            await ended()
         }
     }
 }

@@ -9,6 +9,8 @@ struct RecorderService: Service {
     let recorder: Recorder
     let registry: StreamRegistry
     let pipelineIdle: Duration
+    /// Its unsigned tail is checkpointed once a minute and at shutdown.
+    let audit: AuditLog
 
     func run() async throws {
         var sinceRetention = Duration.zero
@@ -23,8 +25,15 @@ struct RecorderService: Service {
             if sinceRetention >= retentionEvery {
                 sinceRetention = .zero
                 await recorder.retention()
+                await signAudit(force: false)
             }
         }
         await recorder.shutdown()
+        await signAudit(force: true)
+    }
+
+    private func signAudit(force: Bool) async {
+        let audit = self.audit
+        _ = try? await BlockingIO.run { () throws(RecordingError) in try audit.checkpoint(force: force) }
     }
 }

@@ -64,7 +64,7 @@ struct SessionSummary: Codable, Sendable {
 extension HerdServices {
     /// Recorded sessions: list, summary, verify, open and end, legal hold.
     func addSessionRoutes(to router: Router<HerdRequestContext>) {
-        let recorder = self.recorder, processor = self.processor
+        let recorder = self.recorder, processor = self.processor, services = self
         let index = recorder.index
 
         /// The session, if this identity may read it (404 for one it may not know of).
@@ -139,7 +139,11 @@ extension HerdServices {
             let identity = try context.requireIdentity()
             let row = try await readable(context.parameters.get("id") ?? "", identity)
             do throws(RecordingError) {
-                return jsonResponse(try await recorder.verify(session: row.id))
+                let report = try await recorder.verify(session: row.id)
+                await services.note(HerdServices.entry(
+                    identity, "verify", stream: row.stream, session: row.id,
+                    detail: report.ok ? "ok" : "\(report.failure?.problem.rawValue ?? "failed"): \(report.failure?.detail ?? "")", remote: context.remote))
+                return jsonResponse(report)
             } catch {
                 throw HerdServerError(IngestFailure(error, stream: row.stream, seq: nil))
             }
@@ -196,6 +200,8 @@ extension HerdServices {
                 } catch {
                     throw HerdServerError(IngestFailure(error, stream: nil, seq: nil))
                 }
+                let stream = try? await recorder.onHousekeeping { () throws(RecordingError) in try recorder.index.session(id)?.stream }
+                await services.note(HerdServices.entry(identity, method == .put ? "hold" : "release", stream: stream ?? nil, session: id, remote: context.remote))
                 return Response(status: .noContent)
             }
         }

@@ -9,11 +9,11 @@ extension HerdServices {
     /// The web app and its session: a token is exchanged for an HttpOnly cookie.
     func addViewerRoutes(to router: Router<HerdRequestContext>) {
         let assets = WebAssets()
-        let tokens = self.tokens
+        let tokens = self.tokens, services = self
         router.get("/") { _, _ in try assets.response("index.html") }
         router.get("/app.js") { _, _ in try assets.response("app.js") }
         router.get("/app.css") { _, _ in try assets.response("app.css") }
-        router.post("/api/v1/session") { request, _ -> Response in
+        router.post("/api/v1/session") { request, context -> Response in
             struct SignIn: Decodable { var token: String }
             let body = try await request.body.collect(upTo: 4096)
             guard let signIn = try? JSONDecoder().decode(SignIn.self, from: Data(buffer: body)) else {
@@ -30,6 +30,7 @@ extension HerdServices {
             } catch {
                 throw HerdServerError(error)
             }
+            await services.note(HerdServices.entry(identity, "signin", remote: context.remote))
             var headers = HTTPFields()
             headers[.setCookie] = SessionCookie.set(secret)
             return Response(status: .noContent, headers: headers)
@@ -39,7 +40,8 @@ extension HerdServices {
             struct Me: Encodable { var id: String; var name: String; var role: String; var streams: String }
             return jsonResponse(Me(id: identity.id, name: identity.name, role: identity.role.rawValue, streams: identity.streams.storedValue))
         }
-        router.delete("/api/v1/session") { request, _ -> Response in
+        router.delete("/api/v1/session") { request, context -> Response in
+            if let identity = context.identity { await services.note(HerdServices.entry(identity, "signout", remote: context.remote)) }
             if let cookie = request.headers[.cookie], let secret = SessionCookie.secret(fromCookieHeader: cookie) {
                 do throws(IdentityError) {
                     try await BlockingIO.run { () throws(IdentityError) in try tokens.endSession(secret) }

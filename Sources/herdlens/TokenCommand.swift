@@ -26,9 +26,11 @@ struct TokenCommand: ParsableCommand {
             }
             do {
                 let store = try TokenStore(dataDirectory: data)
-                let (secret, _) = try store.issue(
-                    role: role, streams: try StreamGrant(stream), name: name ?? role.rawValue,
+                let grant = try StreamGrant(stream)
+                let (secret, issued) = try store.issue(
+                    role: role, streams: grant, name: name ?? role.rawValue,
                     expiresIn: try TokenStore.parseExpiry(expires))
+                LocalAudit.note(data: data, action: "token.issue", detail: "\(issued.id) (\(issued.name), \(role.rawValue), streams \(grant.storedValue), expires \(expires))")
                 print(secret)
             } catch {
                 throw ValidationError("\(error.code): \(error.message)")
@@ -62,6 +64,7 @@ struct TokenCommand: ParsableCommand {
         func run() throws {
             do {
                 try TokenStore(dataDirectory: data).revoke(id: id)
+                LocalAudit.note(data: data, action: "token.revoke", detail: id)
             } catch {
                 throw ValidationError("\(error.code): \(error.message)")
             }

@@ -1,23 +1,33 @@
 import ArgumentParser
 import Foundation
+import HerdExport
 import HerdRecording
 
 /// `herdlens verify --data DIR SESSION_ID`: checks a recorded session offline (no server needed).
+/// `herdlens verify [--key PUBKEY | --fingerprint FP] BUNDLE.zip`: checks an exported evidence bundle on
+/// any machine, with no data directory.
 ///
-/// Exit status: 0 every record, chain link, checkpoint signature and indexed frame checks; 1 the session
-/// is damaged or forged (the first bad record is named); 2 no such session or bad arguments; 3 the
-/// recordings could not be read.
+/// Exit status: 0 every record, chain link, checkpoint signature and indexed frame checks (for a
+/// bundle: with the pinned key); 1 damaged or forged (the first bad record or entry is named); 2 no
+/// such session or bad arguments; 3 the recordings could not be read; 4 a bundle is intact but was
+/// checked only against the key inside it (not pinned).
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Verify a recorded session: CRCs, hash chain, record order, signed checkpoints, the index.",
-        discussion: "Exit status: 0 ok, 1 damaged or forged (first bad record named), 2 not found or bad arguments, 3 unreadable.")
+        discussion: "Exit status: 0 ok, 1 damaged or forged (first bad record or entry named), 2 not found or bad arguments, 3 unreadable, 4 bundle intact but its key not pinned (--key or --fingerprint).")
 
     @Option(help: "Data directory holding recordings/.") var data: String = "data"
     @Flag(help: "Print the report as JSON.") var json = false
-    @Argument(help: "The session id (s-…).") var session: String
+    @Option(help: "Bundles: the recording key's public half to check against (a file: base64, or `herdlens key export --json` output).") var key: String?
+    @Option(help: "Bundles: the expected key fingerprint (the 16-hex key id, or the full SHA-256 of the public key).") var fingerprint: String?
+    @Argument(help: "The session id (s-…), or an evidence bundle (.zip).") var session: String
 
     func run() throws {
+        if session.hasSuffix(".zip") || (FileManager.default.fileExists(atPath: session) && !session.hasPrefix("s-")) {
+            try verifyBundle()
+            return
+        }
         let configuration = RecorderConfiguration(dataDirectory: data)
         let report: VerifyReport
         do throws(RecordingError) {
@@ -48,7 +58,46 @@ struct VerifyCommand: ParsableCommand {
                 + "(key \(report.keyIds.joined(separator: ", "))), \(report.bytes) bytes"
                 + (report.unsignedRecords > 0 ? "; \(report.unsignedRecords) records after the last checkpoint (session open)" : ""))
         }
+        LocalAudit.note(data: data, action: "verify", session: session, detail: report.ok ? "ok" : report.failure?.detail)
         if !report.ok { throw ExitCode(1) }
+    }
+
+    private func verifyBundle() throws {
+        var pinned = PinnedKey.none
+        if key != nil && fingerprint != nil { throw ValidationError("pin the key one way: --key or --fingerprint") }
+        if let key {
+            guard let data = FileManager.default.contents(atPath: key) else { throw ValidationError("cannot read \(key)") }
+            struct Exported: Decodable { var publicKey: String }
+            let text = (try? JSONDecoder().decode(Exported.self, from: data))?.publicKey ?? String(decoding: data, as: UTF8.self)
+            guard let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), raw.count == 32 else {
+                throw ValidationError("\(key) holds no Ed25519 public key (base64 of 32 bytes)")
+            }
+            pinned = .publicKey(Array(raw))
+        } else if let fingerprint {
+            pinned = .fingerprint(fingerprint)
+        }
+        let report: BundleReport
+        do {
+            report = try BundleVerifier().verify(path: session, pinned: pinned)
+        } catch let error as ExportError {
+            FileHandle.standardError.write(Data("herdlens verify: \(error.code): \(error.message)\n".utf8))
+            throw ExitCode(error.code == "notFound" ? 2 : 1)
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self))
+        } else if !report.ok {
+            print("FAILED \(session): first bad entry \(report.badEntry ?? "?"): \(report.problem ?? "")")
+        } else {
+            print("OK \(session): \(report.sessions.count) session(s), \(report.records) records, \(report.frames) frames, \(report.checkpoints) signed checkpoints, \(report.entries) entries; key \(report.keyId ?? "?")"
+                + (report.pinned ? " (pinned)" : ""))
+            if !report.pinned {
+                print("NOT PINNED: checked against the key inside the bundle (fingerprint \(report.keyId ?? "?")); a key inside a bundle proves nothing by itself. Pin it with --key or --fingerprint.")
+            }
+        }
+        if !report.ok { throw ExitCode(1) }
+        if !report.pinned { throw ExitCode(4) }
     }
 }
 
@@ -132,6 +181,7 @@ struct SessionCommand: ParsableCommand {
     static func setHold(_ data: String, _ id: String, _ hold: Bool) throws {
         do throws(RecordingError) {
             try index(data).setHold(id, hold)
+            try LocalAudit.record(data: data, action: hold ? "hold" : "release", session: id)
             print("\(id): \(hold ? "held" : "released")")
         } catch {
             FileHandle.standardError.write(Data("herdlens session: \(error.message)\n".utf8))

@@ -8,7 +8,7 @@ enum RawHTTP {
         var body: String
     }
 
-    /// Sends `request` and reads until the server closes (or 10 s pass), on a thread of its own: blocking
+    /// Sends `request` and reads until the server closes (or 10 s pass, or a 101 head is complete), on a thread of its own: blocking
     /// a cooperative thread could starve the server under test.
     static func exchange(port: Int, _ request: String) async throws -> Response {
         try await withCheckedThrowingContinuation { continuation in
@@ -38,6 +38,12 @@ enum RawHTTP {
             let n = recv(fd, &buffer, buffer.count, 0)
             if n <= 0 { break }
             received.append(contentsOf: buffer[0..<n])
+            // A switched protocol stays open: its head is all there is to read.
+            if received.starts(with: Array("HTTP/1.1 101".utf8)), received.count >= 4,
+                (0...(received.count - 4)).contains(where: { received[$0..<$0 + 4] == [13, 10, 13, 10] })
+            {
+                break
+            }
         }
         guard let split = (0..<max(0, received.count - 3)).first(where: { received[$0..<$0 + 4] == [13, 10, 13, 10] }) else {
             throw POSIXError(.EBADMSG)
