@@ -10,7 +10,7 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-for module in jsonschema selenium; do
+for module in jsonschema selenium mcap; do
   python3 -c "import $module" 2>/dev/null || python3 -m pip install -q "$module" 2>/dev/null \
     || python3 -m pip install -q --break-system-packages "$module"
 done

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: protocol schemas and golden examples, the fuzz harnesses over their corpora, the
-# web viewer in a real browser, the Swift test suite, then the crash test.
+# web viewer in a real browser, the Swift test suite, the export check, then the crash test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -11,5 +11,8 @@ swift build --build-tests
 # The web viewer in headless Chromium (signs in, sees a live frame, saves out/viewer.png).
 python3 Tests/Browser/viewer_test.py --herdlens .build/debug/herdlens --screenshot out/viewer.png
 swift test --skip-build
+# Export as an auditor's tools read it: MCAP through the Python mcap package, bundles through zipfile and
+# `herdlens verify` (pinned, unpinned, tampered), the audit log through `herdlens audit verify`.
+python3 scripts/check-export.py --herdlens .build/debug/herdlens
 # kill -9 of the real server during ingest, 3 times: every acknowledged frame kept, every session verifies.
 scripts/crash-test.sh 3
