@@ -13,6 +13,8 @@ extension HerdServices {
         router.get("/") { _, _ in try assets.response("index.html") }
         router.get("/app.js") { _, _ in try assets.response("app.js") }
         router.get("/app.css") { _, _ in try assets.response("app.css") }
+        router.get("/i18n.js") { _, _ in try assets.response("i18n.js") }
+        router.get("/audit.js") { _, _ in try assets.response("audit.js") }
         router.post("/api/v1/session") { request, context -> Response in
             struct SignIn: Decodable { var token: String }
             let body = try await request.body.collect(upTo: 4096)

@@ -6,9 +6,10 @@ const $ = (id) => document.getElementById(id);
 const state = { sockets: [], tiles: new Map(), single: null, alerts: [] };
 
 function show(view) {
-  for (const id of ["signin", "grid", "single"]) $(id).hidden = id !== view;
-  $("back").hidden = view !== "single";
+  for (const id of ["signin", "grid", "single", "recordings", "player"]) $(id).hidden = id !== view;
+  $("back").hidden = !(view === "single" || ((view === "recordings" || view === "player") && state.role !== "auditor"));
   $("signout").hidden = view === "signin";
+  $("recordings-button").hidden = view === "signin" || view === "recordings";
 }
 
 function setConnection(text) {
@@ -188,14 +189,17 @@ $("signin").onsubmit = async (e) => {
   await start();
 };
 
-$("signout").onclick = async () => { closeSockets(); await fetch("/api/v1/session", { method: "DELETE" }); show("signin"); };
+$("signout").onclick = async () => { closeSockets(); closeReplay(); await fetch("/api/v1/session", { method: "DELETE" }); show("signin"); };
 $("back").onclick = () => loadGrid();
 
 async function start() {
   const me = await fetch("/api/v1/session");
   if (!me.ok) return show("signin");
   const who = await me.json();
+  state.role = who.role;
   $("who").textContent = `${who.name} (${who.role})`;
+  // Auditors replay and export recordings; they never watch live.
+  if (who.role === "auditor") return openRecordings();
   await loadGrid();
 }
 
