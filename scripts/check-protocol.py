@@ -69,6 +69,8 @@ for path in sorted(glob.glob(os.path.join(v1, "examples", "wire-invalid", "*.jso
         check(path, "messages.schema.json", False)
 for path in sorted(glob.glob(os.path.join(v1, "examples", "sessions", "*.json"))):
     check(path, "sessions.schema.json", True)
+for path in sorted(glob.glob(os.path.join(v1, "examples", "replay", "*.json"))):
+    check(path, "replay.schema.json", True)
 for path in sorted(glob.glob(os.path.join(root, "SampleFrames", "frames", "*.annotations.json"))):
     check(path, "annotations.schema.json", True)
 for path in sorted(glob.glob(os.path.join(root, "SampleFrames", "frames", "*.sensors.json"))):

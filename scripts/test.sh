@@ -10,6 +10,8 @@ scripts/fuzz.sh --regress 10
 swift build --build-tests
 # The web viewer in headless Chromium (signs in, sees a live frame, saves out/viewer.png).
 python3 Tests/Browser/viewer_test.py --herdlens .build/debug/herdlens --screenshot out/viewer.png
+# The auditor's page: sign in, filter, open a recording, seek, step, overlay, play, verify, export, language.
+python3 Tests/Browser/auditor_test.py --herdlens .build/debug/herdlens --screenshots out
 swift test --skip-build
 # Export as an auditor's tools read it: MCAP through the Python mcap package, bundles through zipfile and
 # `herdlens verify` (pinned, unpinned, tampered), the audit log through `herdlens audit verify`.
