@@ -13,6 +13,7 @@ extension HerdServices {
         router.get("/") { _, _ in try assets.response("index.html") }
         router.get("/app.js") { _, _ in try assets.response("app.js") }
         router.get("/app.css") { _, _ in try assets.response("app.css") }
+        router.get("/favicon.ico") { _, _ in Response(status: .noContent) }
         router.get("/i18n.js") { _, _ in try assets.response("i18n.js") }
         router.get("/audit.js") { _, _ in try assets.response("audit.js") }
         router.post("/api/v1/session") { request, context -> Response in

@@ -120,7 +120,7 @@ struct ReplayBench: AsyncParsableCommand {
 
     private func peakRSS() -> Double {
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         return Double(usage.ru_maxrss) / 1024
     }
 }
