@@ -196,16 +196,9 @@ public final class AuditLog: Sendable {
             last = (segment, offset + Int64(size))
             return true
         }
-        if let stop {
-            // A torn or damaged tail past the last good record: cut it (it was never acknowledged).
-            switch stop {
-            case .truncated(let segment, let offset), .corrupt(let segment, let offset, _):
-                if segment == last.segment || offset > Int64(SegmentFile.headerSize) {
-                    _ = truncate(directory + "/" + SegmentFile.name(segment), off_t(offset))
-                }
-            case .badHeader: break
-            }
-        }
+        // A torn or damaged tail past the last good record was never acknowledged: cut it (and a segment
+        // created without its header, which the next append would otherwise write behind).
+        if let stop { _ = SegmentFile.cut(stop, in: directory) }
         if records != chain.records {
             chain.records = records
             chain.head = head

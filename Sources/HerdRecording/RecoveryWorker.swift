@@ -112,29 +112,13 @@ struct RecoveryWorker {
         return manifest.final && manifest.records + 1 == row.records
     }
 
-    /// Cuts a torn or damaged tail off the last segment read (and any empty segment after it).
+    /// Cuts a torn or damaged tail off the last segment read (and an empty segment after it), saying so.
     private func cut(_ stop: SegmentWalker.Stop, dir: String, keep row: SessionRow) -> Int64 {
-        switch stop {
-        case .truncated(let segment, let offset), .corrupt(let segment, let offset, _):
-            let path = dir + "/" + SegmentFile.name(segment)
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? offset
-            if case .corrupt(_, _, let reason) = stop {
-                logger.warning("damaged record cut from a segment at recovery", metadata: [
-                    "herd.session": "\(row.id)", "herd.segment": "\(segment)", "herd.offset": "\(offset)", "herd.reason": "\(reason)",
-                ])
-            }
-            let fd = open(path, O_WRONLY)
-            guard fd >= 0 else { return 0 }
-            defer { close(fd) }
-            _ = ftruncate(fd, off_t(offset))
-            _ = fsync(fd)
-            return size - offset
-        case .badHeader(let segment, _):
-            // A segment created but never written (crash between create and header): remove it.
-            let path = dir + "/" + SegmentFile.name(segment)
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
-            if size < Int64(SegmentFile.headerSize) { unlink(path) }
-            return size
+        if case .corrupt(let segment, let offset, let reason) = stop {
+            logger.warning("damaged record cut from a segment at recovery", metadata: [
+                "herd.session": "\(row.id)", "herd.segment": "\(segment)", "herd.offset": "\(offset)", "herd.reason": "\(reason)",
+            ])
         }
+        return SegmentFile.cut(stop, in: dir)
     }
 }

@@ -37,12 +37,27 @@ public enum SegmentFile {
         return .storage("\(what): \(String(cString: strerror(code)))")
     }
 
-    /// Maps a whole file for reading (segments are read back by recovery, verify and replay).
-    static func map(_ path: String) throws(RecordingError) -> Data {
-        do {
-            return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw .storage("cannot read \(path): \(error)")
+    /// Cuts what a walk stopped at off a directory's segment files: a torn or damaged record (and what
+    /// follows it in that file), or a segment created but never given its header (removed). Only ever
+    /// called for what lies past the last committed record, which was never acknowledged. Returns the
+    /// bytes removed.
+    static func cut(_ stop: SegmentWalker.Stop, in directory: String) -> Int64 {
+        switch stop {
+        case .truncated(let segment, let offset), .corrupt(let segment, let offset, _):
+            let path = directory + "/" + name(segment)
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? offset
+            let fd = open(path, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { return 0 }
+            defer { close(fd) }
+            _ = ftruncate(fd, off_t(offset))
+            _ = fsync(fd)
+            return size - offset
+        case .badHeader(let segment, _):
+            // A segment created but never written (crash between create and header): remove it.
+            let path = directory + "/" + name(segment)
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+            if size < Int64(headerSize) { unlink(path) }
+            return size
         }
     }
 }

@@ -17,7 +17,7 @@ struct RecorderTests {
         #expect(row.frames == 30 && row.isOpen)
         for seq in UInt64(1)...30 {
             let indexed = try #require(try recorder.index.frame(stream: "pen-1", seq: seq))
-            let data = try SegmentFile.map(f.segmentPath(row, indexed.segment))
+            let data = try Data(contentsOf: URL(fileURLWithPath: f.segmentPath(row, indexed.segment)))
             let read = data.withUnsafeBytes { Record.read($0, at: Int(indexed.offset), verifyHash: true) }
             guard case .record(let record, _) = read else { Issue.record("seq \(seq) unreadable"); continue }
             #expect(record.knownKind == .frame)

@@ -40,6 +40,9 @@ struct RecordingFixture {
             try await durability.wait()
             sessions.append(session)
         }
+        // An ack means durable in the segments; the index commit follows on the stream's queue. A pass of
+        // housekeeping runs on that queue after it, so the index is complete when this returns.
+        await recorder.housekeeping()
         return sessions
     }
 
