@@ -40,13 +40,17 @@ public struct SessionReader: Sendable {
             throw .storage("\(path) at \(frame.offset) holds no frame record for seq \(frame.seq)")
         }
         var stored = StoredFrame(meta: meta, header: record.blobs[0], image: record.blobs[1], annotations: nil)
-        // The annotations record follows its frame's in the same segment, when there is one.
+        // The annotations record follows its frame's in the same segment, when there is one: its framing
+        // and kind byte are read first, so a frame without annotations costs no read of the next frame.
         let next = frame.offset + Int64(frame.length)
-        var head = [UInt8](repeating: 0, count: Record.frameHeaderSize)
-        if head.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, Record.frameHeaderSize, off_t(next)) }) == Record.frameHeaderSize {
+        let peek = Record.frameHeaderSize + 1
+        var head = [UInt8](repeating: 0, count: peek)
+        if head.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, peek, off_t(next)) }) == peek,
+            head[Record.frameHeaderSize] == RecordKind.annotations.rawValue
+        {
             let length = head.withUnsafeBytes { Int($0.loadLE(UInt32.self, at: 0)) }
-            if length <= Record.maxBodySize, let following = try? Self.readRecord(fd, at: next, length: Record.frameHeaderSize + length, path: path),
-                following.knownKind == .annotations, let annotations = Meta.decode(AnnotationsMeta.self, following.meta), annotations.seq == frame.seq
+            if let following = try? Self.readRecord(fd, at: next, length: Record.frameHeaderSize + length, path: path),
+                let annotations = Meta.decode(AnnotationsMeta.self, following.meta), annotations.seq == frame.seq
             {
                 stored.annotations = annotations
             }

@@ -14,12 +14,11 @@ extension HerdServices {
 
         router.ws("/api/v1/sessions/:id/replay") { request, context in
             let identity = try context.requireIdentity()
-            let row = try await services.readableSession(context.parameters.get("id") ?? "", identity)
+            _ = try await services.readableSession(context.parameters.get("id") ?? "", identity)
             _ = try replayOverlay(request)
             guard sockets.acquire(identity.id) else {
                 throw HerdServerError(.tooManyRequests, code: "tooManySockets", message: "token \(identity.id) already has \(configuration.maxSocketsPerToken) sockets open")
             }
-            _ = row
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             let identity = context.requestContext.identity!
@@ -35,13 +34,18 @@ extension HerdServices {
                 try await outbound.write(.text(WireJSON.encodeString(ErrorReply(code: error.code, message: error.message))))
                 return
             }
-            guard let (row, timeline) = loaded else { return }
+            guard let (row, timeline) = loaded else {
+                // Purged between the upgrade and now: say so rather than close in silence.
+                try await outbound.write(.text(WireJSON.encodeString(ErrorReply(code: "notFound", message: "no session \(id)"))))
+                return
+            }
             let remote = context.requestContext.remote
             await services.note(HerdServices.entry(identity, "replay.start", stream: row.stream, session: row.id, remote: remote))
             try? await context.requestContext.channel.setOption(ChannelOptions.writeBufferWaterMark, value: ViewerSession.writeBuffer).get()
             let session = ReplaySession(
                 row: row, reader: reader, codecs: codecs, audit: audit, identity: identity, remote: remote, shutdown: shutdown,
-                initialOverlay: (try? replayOverlay(context.request)) ?? true, logger: context.logger)
+                initialOverlay: (try? replayOverlay(context.request)) ?? true,
+                writeTimeout: .milliseconds(Int(configuration.viewerWriteTimeoutSeconds * 1000)), logger: context.logger)
             try await session.run(timeline: timeline, inbound: inbound, outbound: outbound)
         }
 

@@ -25,6 +25,8 @@ struct ReplaySession: Sendable {
     let remote: String?
     let shutdown: ShutdownSignal
     let initialOverlay: Bool
+    /// A player whose client takes nothing for this long is closed (as a live viewer is).
+    let writeTimeout: Duration
     let logger: Logger
 
     /// Everything the player needs from the index, loaded once (54,000 rows for an hour at 15 fps).
@@ -62,13 +64,15 @@ struct ReplaySession: Sendable {
     static func loadTimeline(_ row: SessionRow, reader: SessionReader) throws(RecordingError) -> Timeline {
         let frames = try reader.timeline(session: row.id)
         let gaps = try reader.index.gaps(session: row.id, limit: 1000)
-        let renderer = try? reader.sessionOpened(row)?.renderer
+        // A session whose first record cannot be read still replays; it just names no renderer.
+        let renderer = (try? reader.sessionOpened(row))??.renderer
         let bySeq = frames.indices.sorted { frames[$0].seq < frames[$1].seq }
-        return Timeline(frames: frames, gaps: gaps, renderer: renderer ?? nil, bySeq: bySeq)
+        return Timeline(frames: frames, gaps: gaps, renderer: renderer, bySeq: bySeq)
     }
 
     func run(timeline: Timeline, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         let inbox = ReplayInbox()
+        let writes = WriteWatch()
         let shownBox = ShownRange()
         try await shutdown.whileRunning(onTrigger: { inbox.close() }) {
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -76,21 +80,19 @@ struct ReplaySession: Sendable {
                     defer { inbox.close() }
                     for try await message in inbound.messages(maxSize: 16 * 1024) {
                         guard case .text(let text) = message else {
-                            try await outbound.write(.text(WireJSON.encodeString(ErrorReply(code: "unknownType", message: "replay takes text commands only"))))
+                            inbox.post(reply: ErrorReply(code: "unknownType", message: "replay takes text commands only"))
                             continue
                         }
-                        let reply: ErrorReply?
                         do throws(ProtocolError) {
-                            let command = try ReplayCommand.decode(Array(text.utf8))
-                            reply = inbox.post(command) ? nil : ErrorReply(code: "tooManyMessages", message: "the player is \(ReplayInbox.limit) commands behind")
+                            inbox.post(try ReplayCommand.decode(Array(text.utf8)))
                         } catch {
-                            reply = ErrorReply(code: error.code, message: error.message)
+                            inbox.post(reply: ErrorReply(code: error.code, message: error.message))
                         }
-                        if let reply { try await outbound.write(.text(WireJSON.encodeString(reply))) }
                     }
                 }
+                group.addTask { try await writes.watchdog(timeout: writeTimeout, logger: logger) }
                 group.addTask {
-                    try await play(timeline: timeline, inbox: inbox, outbound: outbound) { seq in
+                    try await play(timeline: timeline, inbox: inbox, writer: { frame in try await writes.timing { try await outbound.write(frame) } }) { seq in
                         shownBox.value.withLock { shown in
                             shown = shown.map { (Swift.min($0.min, seq), Swift.max($0.max, seq), $0.count + 1) } ?? (seq, seq, 1)
                         }
@@ -116,7 +118,8 @@ struct ReplaySession: Sendable {
     }
 
     private func play(
-        timeline: Timeline, inbox: ReplayInbox, outbound: WebSocketOutboundWriter, noteShown: @Sendable (UInt64) -> Void
+        timeline: Timeline, inbox: ReplayInbox, writer write: (WebSocketOutboundWriter.OutboundFrame) async throws -> Void,
+        noteShown: @Sendable (UInt64) -> Void
     ) async throws {
         var machine = ReplayStateMachine<ContinuousClock.Instant>(captured: timeline.frames.map(\.capturedAtMicros))
         var overlay = initialOverlay
@@ -129,7 +132,7 @@ struct ReplaySession: Sendable {
             gaps: timeline.gaps.map { [$0.lowerBound, $0.upperBound] },
             late: timeline.frames.lazy.filter(\.late).prefix(5000).map { .init(seq: $0.seq, capturedAt: Self.timestamp($0.capturedAtMicros)) },
             alerts: timeline.frames.lazy.filter { $0.alerts > 0 }.prefix(5000).map { .init(seq: $0.seq, capturedAt: Self.timestamp($0.capturedAtMicros)) })
-        try await outbound.write(.text(WireJSON.encodeString(info)))
+        try await write(.text(WireJSON.encodeString(info)))
 
         func report(exact: Bool? = nil) async throws {
             let i = machine.position >= 0 ? machine.position : nil
@@ -137,27 +140,27 @@ struct ReplaySession: Sendable {
                 state: machine.state.rawValue, speed: machine.speed, overlay: overlay, index: i, seq: i.map { timeline.frames[$0].seq },
                 capturedAt: i.map { Self.timestamp(timeline.frames[$0].capturedAtMicros) }, frames: timeline.frames.count, skipped: skipped, exact: exact)
             skipped = 0
-            try await outbound.write(.text(WireJSON.encodeString(state)))
+            try await write(.text(WireJSON.encodeString(state)))
         }
 
         func send(_ index: Int) async throws {
             let frame = timeline.frames[index]
             if let last = lastSeqShown, machine.state == .playing {
                 for gap in timeline.gaps where gap.lowerBound > min(last, frame.seq) && gap.upperBound < max(last, frame.seq) {
-                    try await outbound.write(.text(WireJSON.encodeString(ReplayGap(from: gap.lowerBound, to: gap.upperBound))))
+                    try await write(.text(WireJSON.encodeString(ReplayGap(from: gap.lowerBound, to: gap.upperBound))))
                 }
             }
             lastSeqShown = frame.seq
             do {
                 let message = try await compose(frame, index: index, overlay: overlay)
-                try await outbound.write(.binary(message))
+                try await write(.binary(message))
                 noteShown(frame.seq)
             } catch let error as CancellationError {
                 throw error
             } catch {
                 let code = (error as? CodecWorkerError)?.code ?? (error as? CodecError)?.code ?? (error as? RecordingError)?.code ?? "renderFailed"
                 logger.warning("replay: frame not shown", metadata: ["herd.session": "\(row.id)", "herd.frame.seq": "\(frame.seq)", "herd.error": "\(error)"])
-                try await outbound.write(.text(WireJSON.encodeString(ErrorReply(stream: row.stream, seq: frame.seq, code: code, message: "frame \(frame.seq) could not be shown: \(error)"))))
+                try await write(.text(WireJSON.encodeString(ErrorReply(stream: row.stream, seq: frame.seq, code: code, message: "frame \(frame.seq) could not be shown: \(error)"))))
             }
         }
 
@@ -166,7 +169,9 @@ struct ReplaySession: Sendable {
         try await report()
         var wasPlaying = false
         while !inbox.isClosed {
-            for command in inbox.take() {
+            let (replies, commands) = inbox.take()
+            for reply in replies { try await write(.text(WireJSON.encodeString(reply))) }
+            for command in commands {
                 let now = ContinuousClock.now
                 switch command {
                 case .play(let speed):

@@ -112,35 +112,9 @@ struct ViewerSession {
                     }
                 }
             }
-            // One watchdog per viewer instead of a timer per write: it looks a few times per timeout.
-            group.addTask {
-                while true {
-                    try await Task.sleep(for: writeTimeout / 4)
-                    if writes.isStalled(longerThan: writeTimeout) {
-                        logger.notice("viewer stopped reading; closing")
-                        throw CancellationError()
-                    }
-                }
-            }
+            group.addTask { try await writes.watchdog(timeout: writeTimeout, logger: logger) }
             try await group.next()
             group.cancelAll()
         }
-    }
-}
-
-/// When the write in progress began, if one is: the writer sets it around each socket write and the
-/// watchdog reads it, so a viewer that takes nothing for the write timeout is found without arming a
-/// timer per write.
-private final class WriteWatch: Sendable {
-    private let startedAt = Mutex<ContinuousClock.Instant?>(nil)
-
-    func timing(_ write: () async throws -> Void) async throws {
-        startedAt.withLock { $0 = .now }
-        defer { startedAt.withLock { $0 = nil } }
-        try await write()
-    }
-
-    func isStalled(longerThan timeout: Duration) -> Bool {
-        startedAt.withLock { started in started.map { ContinuousClock.now - $0 >= timeout } ?? false }
     }
 }

@@ -26,8 +26,11 @@ struct ReplayTests {
     }
 
     /// Records one session through the ingest socket; returns its id, the capture base and what was sent.
-    func record(_ fixture: ServerFixture, _ client: some TestClientProtocol) async throws -> (String, Date, [UInt64: [UInt8]]) {
-        let images = try ["pen-day-720p.jpg", "pen-night-720p.jpg", "pen-amp0-720p.jpg"].map { try SampleFrames.bytes("frames", $0) }
+    func record(
+        _ fixture: ServerFixture, _ client: some TestClientProtocol, seqs: [UInt64] = Self.seqs,
+        images names: [String] = ["pen-day-720p.jpg", "pen-night-720p.jpg", "pen-amp0-720p.jpg"]
+    ) async throws -> (String, Date, [UInt64: [UInt8]]) {
+        let images = try names.map { try SampleFrames.bytes("frames", $0) }
         let base = Date().addingTimeInterval(-5)
         let session = Shared(""), sent = Shared<[UInt64: [UInt8]]>([:])
         try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.device)) { inbound, outbound, _ in
@@ -35,7 +38,7 @@ struct ReplayTests {
             try await outbound.write(.text(#"{"type":"session","stream":"\#(fixture.stream)","action":"start","consignment":{"id":"HK-2026-0777","vehiclePlate":"ZH-777","declaredHeadCount":98}}"#))
             guard case .text(let opened)? = try await replies.next() else { Issue.record("no session reply"); return }
             session.set(try #require(try WireJSON.decode(SessionReply.self, from: Array(opened.utf8)).session))
-            for (i, seq) in Self.seqs.enumerated() {
+            for (i, seq) in seqs.enumerated() {
                 var header = try fixture.header(seq: seq)
                 header.capturedAt = Timestamp(date: base.addingTimeInterval(Double(seq) * 0.1))
                 let image = images[i % images.count]
@@ -43,7 +46,7 @@ struct ReplayTests {
                 try await outbound.write(.binary(ByteBuffer(bytes: Envelope.encode(headerJSON: WireJSON.encode(header), payload: image))))
             }
             var acked = 0
-            while acked < Self.seqs.count, case .text? = try await replies.next() { acked += 1 }
+            while acked < seqs.count, case .text? = try await replies.next() { acked += 1 }
             try await outbound.write(.text(#"{"type":"session","stream":"\#(fixture.stream)","action":"end"}"#))
             _ = try await replies.next()
         }
@@ -168,6 +171,46 @@ struct ReplayTests {
             #expect(actions.contains("replay.start") && actions.contains("replay.end"), "\(actions)")
             let end = try #require(entries.last { $0["action"] as? String == "replay.end" })
             #expect(end["fromSeq"] as? Int == 1 && end["toSeq"] as? Int == 12 && end["role"] as? String == "auditor", "\(end)")
+        }
+    }
+
+    @Test("a player that stops reading is closed after the write timeout and its socket released, as a live viewer is")
+    func stalledPlayerIsClosed() async throws {
+        let fixture = try ServerFixture.unthrottled {
+            $0.viewerWriteTimeoutSeconds = 1
+            $0.maxSocketsPerToken = 1
+        }
+        defer { fixture.cleanUp() }
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        try await app.test(.live) { client in
+            // 60 frames of ~440 KB: far more than the socket buffers between server and client hold.
+            let (id, _, _) = try await record(fixture, client, seqs: Array(1...60), images: ["pen-day-1080p.jpg"])
+            let port = try #require(client.port)
+            let released = LiveStreamingTests.Signal(), playing = LiveStreamingTests.Signal()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await client.ws("/api/v1/sessions/\(id)/replay?overlay=false", configuration: LiveStreamingTests.wsConfiguration(token: fixture.auditor)) { _, outbound, _ in
+                        try await outbound.write(.text(#"{"type":"play","speed":16}"#))
+                        playing.fire()
+                        // Never reads: the server's writes stall once the buffers are full.
+                        try await released.wait()
+                    }
+                }
+                // While the stalled player holds the auditor's one socket, another upgrade is refused (429);
+                // once the server closes it, the upgrade is accepted again.
+                try await playing.wait()
+                let deadline = ContinuousClock.now + .seconds(30)
+                var statuses: [Int] = []
+                while ContinuousClock.now < deadline {
+                    let status = try await RawHTTP.exchange(port: port, RawHTTP.upgrade("/api/v1/sessions/\(id)/replay", token: fixture.auditor)).status
+                    if statuses.last != status { statuses.append(status) }
+                    if status == 101 { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(statuses.first == 429 && statuses.last == 101, "\(statuses)")
+                released.fire()
+                try await group.waitForAll()
+            }
         }
     }
 
