@@ -267,6 +267,18 @@ public final class AuditLog: Sendable {
         }
     }
 
+    /// Every entry about these sessions (what an evidence bundle carries), in chain order.
+    public func entries(sessions: [String]) throws(RecordingError) -> [AuditEntry] {
+        var all: [AuditEntry] = []
+        for session in sessions {
+            var query = AuditQuery()
+            query.session = session
+            query.limit = 5000
+            all += try entries(query)
+        }
+        return all.sorted { ($0.index ?? 0) < ($1.index ?? 0) }
+    }
+
     /// Checks the whole chain from its segments: CRCs, hashes, links, record numbers, checkpoint
     /// signatures; and that it holds every record the index knows of (a cut tail is `truncated`).
     public func verify(trusted: TrustedKeys? = nil) throws(RecordingError) -> VerifyReport {

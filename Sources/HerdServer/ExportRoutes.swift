@@ -49,16 +49,7 @@ extension HerdServices {
             entry.frames = rows.reduce(0) { $0 + $1.frames }
             try await audit.record(entry)
             let audit = self.audit
-            auditEntries = try await BlockingIO.run { () throws(RecordingError) -> [AuditEntry] in
-                var all: [AuditEntry] = []
-                for row in rows {
-                    var q = AuditQuery()
-                    q.session = row.id
-                    q.limit = 5000
-                    all += try audit.entries(q)
-                }
-                return all.sorted { ($0.index ?? 0) < ($1.index ?? 0) }
-            }
+            auditEntries = try await BlockingIO.run { () throws(RecordingError) in try audit.entries(sessions: rows.map(\.id)) }
         } catch {
             throw HerdServerError(.serviceUnavailable, code: "auditUnavailable", message: "the export cannot be audited, so it is refused: \(error.message)")
         }

@@ -85,17 +85,6 @@ extension HerdServices {
             return jsonResponse(report)
         }
     }
-
-    /// The session, if this identity may read it (404 for one it may not know of; 403 for a device).
-    func readableSession(_ id: String, _ identity: Identity) async throws -> SessionRow {
-        guard identity.role != .device else { throw HerdServerError.forbidden("a device token may not read recordings") }
-        let index = recorder.index
-        let row = try await recorder.onHousekeeping { () throws(RecordingError) in try index.session(id) }
-        guard let row, let stream = StreamID(row.stream), identity.canReadRecordings(of: stream) else {
-            throw HerdServerError(.notFound, code: "notFound", message: "no session \(id)")
-        }
-        return row
-    }
 }
 
 /// `?overlay=true|false` on the replay URL (default true).
@@ -103,14 +92,4 @@ func replayOverlay(_ request: Request) throws -> Bool {
     guard let value = request.uri.queryParameters.get("overlay") else { return true }
     guard value == "true" || value == "false" else { throw HerdServerError(.badRequest, code: "invalidMessage", message: "overlay must be true or false") }
     return value == "true"
-}
-
-/// An RFC 3339 query parameter as microseconds, or 400 `invalidTimestamp`.
-func queryTime(_ text: String?, _ name: String) throws -> Int64? {
-    guard let text else { return nil }
-    do throws(ProtocolError) {
-        return Micros.of(try Timestamp(parsing: text))
-    } catch {
-        throw HerdServerError(.badRequest, code: "invalidTimestamp", message: "\(name) must be an RFC 3339 time")
-    }
 }

@@ -65,7 +65,7 @@ struct ReplaySession: Sendable {
         let frames = try reader.timeline(session: row.id)
         let gaps = try reader.index.gaps(session: row.id, limit: 1000)
         // A session whose first record cannot be read still replays; it just names no renderer.
-        let renderer = (try? reader.sessionOpened(row))??.renderer
+        let renderer: String? = (try? reader.sessionOpened(row)).flatMap { $0 }?.renderer
         let bySeq = frames.indices.sorted { frames[$0].seq < frames[$1].seq }
         return Timeline(frames: frames, gaps: gaps, renderer: renderer, bySeq: bySeq)
     }

@@ -67,16 +67,6 @@ extension HerdServices {
         let recorder = self.recorder, processor = self.processor, services = self
         let index = recorder.index
 
-        /// The session, if this identity may read it (404 for one it may not know of).
-        @Sendable func readable(_ id: String, _ identity: Identity) async throws -> SessionRow {
-            guard identity.role != .device else { throw HerdServerError.forbidden("a device token may not read recordings") }
-            let row = try await recorder.onHousekeeping { () throws(RecordingError) in try index.session(id) }
-            guard let row, let stream = StreamID(row.stream), identity.canReadRecordings(of: stream) else {
-                throw HerdServerError(.notFound, code: "notFound", message: "no session \(id)")
-            }
-            return row
-        }
-
         router.get("/api/v1/sessions") { request, context -> Response in
             let identity = try context.requireIdentity()
             guard identity.role != .device else { throw HerdServerError.forbidden("a device token may not read recordings") }
@@ -89,16 +79,8 @@ extension HerdServices {
             } else if identity.role == .inspector, case .only(let granted) = identity.streams {
                 query.streams = Set(granted.map(\.rawValue))
             }
-            func time(_ name: String) throws -> Int64? {
-                guard let text = q.get(name) else { return nil }
-                do throws(ProtocolError) {
-                    return Micros.of(try Timestamp(parsing: text))
-                } catch {
-                    throw HerdServerError(.badRequest, code: "invalidTimestamp", message: "\(name) must be an RFC 3339 time")
-                }
-            }
-            query.fromMicros = try time("from")
-            query.toMicros = try time("to")
+            query.fromMicros = try queryTime(q.get("from"), "from")
+            query.toMicros = try queryTime(q.get("to"), "to")
             query.consignment = q.get("consignment")
             query.plate = q.get("plate")
             if let limit = q.get("limit") {
@@ -120,7 +102,7 @@ extension HerdServices {
 
         router.get("/api/v1/sessions/:id") { _, context -> Response in
             let identity = try context.requireIdentity()
-            let row = try await readable(context.parameters.get("id") ?? "", identity)
+            let row = try await services.readableSession(context.parameters.get("id") ?? "", identity)
             let gaps = try await recorder.onHousekeeping { () throws(RecordingError) in try index.gaps(session: row.id, limit: 100) }
             let span = row.minSeq.map { lo in (row.maxSeq ?? lo) - lo + 1 } ?? 0
             let missing = span > UInt64(row.frames) ? span - UInt64(row.frames) : 0
@@ -137,7 +119,7 @@ extension HerdServices {
 
         router.get("/api/v1/sessions/:id/verify") { _, context -> Response in
             let identity = try context.requireIdentity()
-            let row = try await readable(context.parameters.get("id") ?? "", identity)
+            let row = try await services.readableSession(context.parameters.get("id") ?? "", identity)
             do throws(RecordingError) {
                 let report = try await recorder.verify(session: row.id)
                 await services.note(HerdServices.entry(
@@ -178,7 +160,7 @@ extension HerdServices {
 
         router.post("/api/v1/sessions/:id/end") { _, context -> Response in
             let identity = try context.requireIdentity()
-            let row = try await readable(context.parameters.get("id") ?? "", identity)
+            let row = try await services.readableSession(context.parameters.get("id") ?? "", identity)
             guard let stream = StreamID(row.stream), identity.role == .admin || (identity.role == .inspector && identity.canWatch(stream)) else {
                 throw HerdServerError.forbidden("only an admin or an inspector of \(row.stream) may end its session")
             }
@@ -200,10 +182,32 @@ extension HerdServices {
                 } catch {
                     throw HerdServerError(IngestFailure(error, stream: nil, seq: nil))
                 }
-                let stream = try? await recorder.onHousekeeping { () throws(RecordingError) in try recorder.index.session(id)?.stream }
-                await services.note(HerdServices.entry(identity, method == .put ? "hold" : "release", stream: stream ?? nil, session: id, remote: context.remote))
+                // The stream, for the audit entry (the hold itself needs only the id).
+                let row = try? await recorder.onHousekeeping { () throws(RecordingError) in try recorder.index.session(id) }
+                await services.note(HerdServices.entry(identity, method == .put ? "hold" : "release", stream: row?.stream, session: id, remote: context.remote))
                 return Response(status: .noContent)
             }
         }
+    }
+
+    /// The session, if this identity may read it (404 for one it may not know of; 403 for a device).
+    func readableSession(_ id: String, _ identity: Identity) async throws -> SessionRow {
+        guard identity.role != .device else { throw HerdServerError.forbidden("a device token may not read recordings") }
+        let index = recorder.index
+        let row = try await recorder.onHousekeeping { () throws(RecordingError) in try index.session(id) }
+        guard let row, let stream = StreamID(row.stream), identity.canReadRecordings(of: stream) else {
+            throw HerdServerError(.notFound, code: "notFound", message: "no session \(id)")
+        }
+        return row
+    }
+}
+
+/// An RFC 3339 query parameter as microseconds, or 400 `invalidTimestamp`.
+func queryTime(_ text: String?, _ name: String) throws -> Int64? {
+    guard let text else { return nil }
+    do throws(ProtocolError) {
+        return Micros.of(try Timestamp(parsing: text))
+    } catch {
+        throw HerdServerError(.badRequest, code: "invalidTimestamp", message: "\(name) must be an RFC 3339 time")
     }
 }

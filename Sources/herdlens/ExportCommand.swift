@@ -49,7 +49,7 @@ struct ExportCommand: ParsableCommand {
         }
         do {
             // Audited first: the bundle carries its own export entry.
-            try LocalAudit.record(
+            let (audit, key) = try LocalAudit.record(
                 data: data, action: "export", stream: rows.count == 1 ? rows[0].stream : nil, session: rows.count == 1 ? rows[0].id : nil,
                 detail: "format \(format); output \(output)" + (rows.count > 1 ? "; sessions \(rows.map(\.id).joined(separator: ","))" : ""),
                 frames: rows.reduce(0) { $0 + $1.frames })
@@ -57,24 +57,14 @@ struct ExportCommand: ParsableCommand {
             let sink = try FileSink(path: output)
             let summary: ExportSummary
             if format == "bundle" {
-                let key = try RecordingKey.loadOrCreate(path: configuration.keyPath)
-                let audit = try AuditLog(dataDirectory: data, key: key)
-                var entries: [AuditEntry] = []
-                for row in rows {
-                    var q = AuditQuery()
-                    q.session = row.id
-                    q.limit = 5000
-                    entries += try audit.entries(q)
-                }
-                let (actor, _) = AuditEntry.localActor()
                 summary = try BundleExporter(reader: reader, key: key, temporaryDirectory: data + "/tmp").export(
-                    sessions: rows, audit: entries.sorted { ($0.index ?? 0) < ($1.index ?? 0) }, exportedBy: actor, to: sink)
+                    sessions: rows, audit: try audit.entries(sessions: rows.map(\.id)), exportedBy: AuditEntry.localActor().actor, to: sink)
             } else {
                 summary = try McapExporter(reader: reader).export(sessions: rows, to: sink)
             }
             try sink.sync()
             if json {
-                print(String(decoding: (try? JSONEncoder().encode(summary)) ?? Data(), as: UTF8.self))
+                JSONOutput.print(summary)
             } else {
                 print("wrote \(output): \(format), \(summary.sessions.count) session(s), \(summary.frames) frames, \(summary.records) records, \(summary.bytes) bytes")
             }
@@ -100,17 +90,15 @@ struct AuditCommand: ParsableCommand {
         @Flag(help: "Print the report as JSON.") var json = false
 
         func run() throws {
-            let configuration = RecorderConfiguration(dataDirectory: data)
             let report: VerifyReport
             do throws(RecordingError) {
-                let key = try RecordingKey.loadOrCreate(path: configuration.keyPath)
-                report = try AuditLog(dataDirectory: data, key: key).verify()
+                report = try LocalAudit.open(data: data).0.verify()
             } catch {
                 FileHandle.standardError.write(Data("herdlens audit verify: \(error.code): \(error.message)\n".utf8))
                 throw ExitCode(3)
             }
             if json {
-                print(String(decoding: (try? JSONEncoder().encode(report)) ?? Data(), as: UTF8.self))
+                JSONOutput.print(report)
             } else if let failure = report.failure {
                 print("FAILED audit log: \(failure.problem.rawValue) at record \(failure.record)"
                     + (failure.segment.map { " (segment \($0)\(failure.offset.map { ", offset \($0)" } ?? ""))" } ?? "") + ": \(failure.detail)")
@@ -131,18 +119,12 @@ struct AuditCommand: ParsableCommand {
         @Option(help: "At most this many.") var limit: Int = 1000
 
         func run() throws {
-            let configuration = RecorderConfiguration(dataDirectory: data)
             do throws(RecordingError) {
-                let key = try RecordingKey.loadOrCreate(path: configuration.keyPath)
                 var query = AuditQuery()
                 query.session = session
                 query.actor = actor
                 query.limit = limit
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                for entry in try AuditLog(dataDirectory: data, key: key).entries(query) {
-                    print(String(decoding: (try? encoder.encode(entry)) ?? Data(), as: UTF8.self))
-                }
+                for entry in try LocalAudit.open(data: data).0.entries(query) { JSONOutput.print(entry) }
             } catch {
                 FileHandle.standardError.write(Data("herdlens audit list: \(error.code): \(error.message)\n".utf8))
                 throw ExitCode(3)

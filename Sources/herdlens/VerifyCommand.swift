@@ -47,9 +47,7 @@ struct VerifyCommand: ParsableCommand {
             throw ExitCode(error.code == "notFound" ? 2 : 3)
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self))
+            JSONOutput.print(report, pretty: true)
         } else if let failure = report.failure {
             print("FAILED \(report.session): \(failure.problem.rawValue) at record \(failure.record)"
                 + (failure.segment.map { " (segment \($0)\(failure.offset.map { ", offset \($0)" } ?? ""))" } ?? "") + ": \(failure.detail)")
@@ -84,9 +82,7 @@ struct VerifyCommand: ParsableCommand {
             throw ExitCode(error.code == "notFound" ? 2 : 1)
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self))
+            JSONOutput.print(report, pretty: true)
         } else if !report.ok {
             print("FAILED \(session): first bad entry \(report.badEntry ?? "?"): \(report.problem ?? "")")
         } else {
