@@ -107,7 +107,8 @@ public struct McapExporter {
         var summary = ExportSummary(format: "mcap", sessions: sessions.map(\.id), frames: 0, records: 0, entries: 0, bytes: 0)
         for session in sessions {
             let channels = byStream[session.stream]!
-            var frameTimes: [UInt64: (log: UInt64, publish: UInt64)] = [:]
+            /// The last frame's seq and times: its annotations record follows it.
+            var lastFrame: (seq: UInt64, log: UInt64, publish: UInt64)?
             var lastLog = UInt64(max(0, session.startedAtMicros)) * 1000
             try reader.records(of: session) { record in
                 if cancelled() { throw ExportError.cancelled() }
@@ -118,14 +119,14 @@ public struct McapExporter {
                     let log = Self.nanos(meta.receivedAt) ?? lastLog
                     let publish = Self.nanos(meta.capturedAt) ?? log
                     lastLog = log
-                    frameTimes = [meta.seq: (log, publish)]
+                    lastFrame = (meta.seq, log, publish)
                     let format = meta.format == "png" ? "png" : "jpeg"
                     let message = CompressedImage(timestamp: Time(publish), frame_id: session.stream, data: Data(record.blobs[1]).base64EncodedString(), format: format)
                     try mcap.add(channel: channels.image, logTime: log, publishTime: publish, data: WireJSON.encode(message))
                     summary.frames += 1
                 case .annotations:
                     guard let meta = try? JSONDecoder().decode(AnnotationsMeta.self, from: Data(record.meta)) else { return }
-                    let (log, publish) = frameTimes[meta.seq] ?? (lastLog, lastLog)
+                    let (log, publish) = lastFrame.flatMap { $0.seq == meta.seq ? ($0.log, $0.publish) : nil } ?? (lastLog, lastLog)
                     try mcap.add(channel: channels.annotations, logTime: log, publishTime: publish, data: WireJSON.encode(Self.foxglove(meta.annotations, at: publish)))
                     if let alerts = meta.alerts, !alerts.isEmpty {
                         struct Alerts: Encodable { var seq: UInt64; var alerts: [AlertAnnotation] }

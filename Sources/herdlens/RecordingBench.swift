@@ -171,23 +171,8 @@ struct RecordingBench: AsyncParsableCommand {
         do {
             let recorder = try Recorder(configuration: configuration, logger: logger)
             let writeStart = ContinuousClock.now
-            let base = Date().addingTimeInterval(-minutes * 60)
-            var pending: [Durability] = []
-            for i in 0..<frameCount {
-                let captured = Timestamp(date: base.addingTimeInterval(Double(i) / fps))
-                let header = WireJSON.encode(DeviceFrameHeader(stream: stream, seq: UInt64(i + 1), capturedAt: captured))
-                let admission = await recorder.admit(FrameSubmission(
-                    stream: stream, seq: UInt64(i + 1), capturedAt: captured, receivedAt: captured, header: header, image: images[i % images.count],
-                    annotations: AnnotationSet(frame: FrameSize(width: 1280, height: 720), items: [])))
-                guard case .recorded(let id, _, let d) = admission else { throw ValidationError("frame \(i) not recorded") }
-                session = id
-                pending.append(d)
-                if pending.count >= 256 {
-                    for d in pending { try await d.wait() }
-                    pending.removeAll()
-                }
-            }
-            for d in pending { try await d.wait() }
+            session = try await SyntheticSession.record(
+                recorder, stream: stream, count: frameCount, fps: fps, images: images, annotations: AnnotationSet(frame: FrameSize(width: 1280, height: 720), items: []))
             let indexed = try recorder.index.frames(session: session)
             let row = try recorder.index.session(session)!
             let writeSecs = secondsSince(writeStart)

@@ -41,24 +41,7 @@ struct ReplayBench: AsyncParsableCommand {
         let stream = StreamID("bench-replay")!
         let count = Int(minutes * 60 * fps)
         let recorder = try Recorder(configuration: configuration, logger: logger)
-        let base = Date().addingTimeInterval(-minutes * 60)
-        var session = ""
-        var pending: [Durability] = []
-        for i in 0..<count {
-            let captured = Timestamp(date: base.addingTimeInterval(Double(i) / fps))
-            let header = WireJSON.encode(DeviceFrameHeader(stream: stream, seq: UInt64(i + 1), capturedAt: captured))
-            let admission = await recorder.admit(FrameSubmission(
-                stream: stream, seq: UInt64(i + 1), capturedAt: captured, receivedAt: captured, header: header, image: images[i % images.count],
-                format: "jpeg", width: 1280, height: 720, annotations: annotations))
-            guard case .recorded(let id, _, let d) = admission else { throw ValidationError("frame \(i) not recorded") }
-            session = id
-            pending.append(d)
-            if pending.count >= 256 {
-                for d in pending { try await d.wait() }
-                pending.removeAll()
-            }
-        }
-        for d in pending { try await d.wait() }
+        let session = try await SyntheticSession.record(recorder, stream: stream, count: count, fps: fps, images: images, annotations: annotations, format: "jpeg")
         _ = try await recorder.endSession(stream: stream, reason: "api")
         let row = try recorder.index.session(session)!
         print(String(format: "session: %d frames (%.0f min at %.0f fps, 720p), %.2f GB", count, minutes, fps, Double(row.bytes) / 1e9))
