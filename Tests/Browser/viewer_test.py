@@ -8,20 +8,13 @@ import argparse
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def run(herdlens, *args):
-    return subprocess.run([herdlens, *args], check=True, capture_output=True, text=True, cwd=ROOT).stdout.strip()
+from harness import ROOT, Checks, chromium, run, serve, stop
 
 
 def main():
@@ -31,31 +24,16 @@ def main():
     a = p.parse_args()
     data = tempfile.mkdtemp(prefix="herd-browser-")
     server = device = driver = None
-    passed = failed = 0
-
-    def check(condition, what):
-        nonlocal passed, failed
-        if condition:
-            passed += 1
-        else:
-            failed += 1
-            print(f"FAIL: {what}", file=sys.stderr)
+    check = Checks("browser")
 
     try:
         inspector = run(a.herdlens, "token", "issue", "--data", data, "--role", "inspector", "--stream", "*", "--name", "Inspector Chan")
         device_token = run(a.herdlens, "token", "issue", "--data", data, "--role", "device", "--stream", "farm-jx-017.cam-1")
-        server = subprocess.Popen([a.herdlens, "serve", "--data", data, "--port", "0", "--log-level", "warning"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
-        line = server.stdout.readline()
-        port = int(line.strip().rsplit(":", 1)[1])
+        server, port = serve(a.herdlens, data)
         device = subprocess.Popen([a.herdlens, "simulate", "--server", f"ws://127.0.0.1:{port}", "--token", device_token,
                                    "--stream", "farm-jx-017.cam-1", "--fps", "4", "--loop", "SampleFrames/frames"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-        options = webdriver.ChromeOptions()
-        options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-        for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,900", "--disable-dev-shm-usage"]:
-            options.add_argument(arg)
-        driver = webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
+        driver = chromium()
         wait = WebDriverWait(driver, 30)
         # Let the device come online so the grid lists its stream.
         time.sleep(2)
@@ -104,21 +82,13 @@ def main():
         check(driver.find_element(By.ID, "connection").text == "offline", "connection state is offline")
         check(driver.execute_script("return fetch('/api/v1/session').then(r => r.status)") == 401, "the browser session is gone")
     except Exception as e:  # a broken step is a failure, reported, not a crash of the runner
-        failed += 1
-        print(f"FAIL: {type(e).__name__}: {e}", file=sys.stderr)
+        check.broke(e)
     finally:
         if driver:
             driver.quit()
-        for proc in (device, server):
-            if proc:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        stop(device, server)
         shutil.rmtree(data, ignore_errors=True)
-    print(f"browser: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    check.finish()
 
 
 if __name__ == "__main__":
