@@ -48,21 +48,6 @@ public struct BundleVerifier {
         var entries: [Entry]
     }
 
-    private struct ChainLine: Decodable {
-        struct Blob: Decodable {
-            var entry: String?
-            var base64: String?
-        }
-
-        var index: UInt64
-        var kind: UInt8
-        var version: UInt8
-        var previous: String
-        var hash: String
-        var meta: String
-        var blobs: [Blob]
-    }
-
     public func verify(path: String, pinned: PinnedKey) throws -> BundleReport {
         let zip = try ZipReader(path: path)
         var report = BundleReport(ok: false, keyId: nil, pinned: false, sessions: [], entries: zip.entries.count, frames: 0, records: 0, checkpoints: 0)
@@ -106,83 +91,160 @@ public struct BundleVerifier {
             return fail("bundle.json", "bundle.sig does not sign it with key \(keyId)" + (report.pinned ? " (the pinned key)" : ""))
         }
         report.sessions = listing.sessions
-        // Every entry as listed, and nothing else.
-        var listed = Set<String>(["bundle.json", "bundle.sig"])
+        // Every entry as listed (present, of its size), and nothing else.
+        var expectedSHA: [String: String] = [:]
         for item in listing.entries {
-            listed.insert(item.name)
+            expectedSHA[item.name] = item.sha256
             guard let i = zip.byName[item.name] else { return fail(item.name, "listed in bundle.json but not in the archive") }
-            let entry = zip.entries[i]
-            guard entry.size == item.size else { return fail(item.name, "\(entry.size) bytes where bundle.json says \(item.size)") }
-            var hasher = SHA256()
-            try zip.stream(entry) { hasher.update(bufferPointer: $0) }
-            guard Hex.encode(hasher.finalize()) == item.sha256 else { return fail(item.name, "its SHA-256 differs from bundle.json's: the entry was altered") }
+            guard zip.entries[i].size == item.size else { return fail(item.name, "\(zip.entries[i].size) bytes where bundle.json says \(item.size)") }
         }
-        if let stray = zip.entries.first(where: { !listed.contains($0.name) }) { return fail(stray.name, "not listed in bundle.json: added after export") }
-        // Each session's chain.
-        let trusted = TrustedKeys([key])
-        for session in listing.sessions {
-            let prefix = "sessions/\(session)/"
-            guard let chainBytes = try zip.contents(prefix + "chain.jsonl", limit: 1 << 31) else { return fail(prefix + "chain.jsonl", "missing") }
-            struct Closed: Decodable { var endedAt: String? }
-            let closed = (try zip.contents(prefix + "session.json", limit: 1 << 20)).flatMap { try? JSONDecoder().decode(Closed.self, from: Data($0)) }?.endedAt != nil
-            var head = Record.genesis(session: session)
-            var expected: UInt64 = 0
-            var frames = 0
-            var lastFinal = false
-            var lineNumber = 0
-            for lineBytes in chainBytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
-                lineNumber += 1
-                let here = prefix + "chain.jsonl line \(lineNumber)"
-                guard let line = try? JSONDecoder().decode(ChainLine.self, from: Data(lineBytes)) else { return fail(here, "not a chain record") }
-                guard line.index == expected else {
-                    return fail(here, line.index > expected ? "record \(expected) is missing (found \(line.index))" : "record \(line.index) is out of order")
-                }
-                guard Hex.encode(head) == line.previous else { return fail(here, "record \(line.index) does not chain to the record before it") }
-                var blobs: [[UInt8]] = []
-                for blob in line.blobs {
-                    if let name = blob.entry {
-                        guard let bytes = try zip.contents(name, limit: Int64(Record.maxBodySize)) else { return fail(name, "named by record \(line.index) but missing") }
-                        blobs.append(bytes)
-                    } else if let text = blob.base64, let data = Data(base64Encoded: text) {
-                        blobs.append(Array(data))
-                    } else {
-                        return fail(here, "a blob is neither an entry nor base64")
-                    }
-                }
-                let meta = Array(line.meta.utf8)
-                let hash = Record.chainHash(kind: line.kind, version: line.version, index: line.index, previousHash: head, meta: meta, blobs: blobs)
-                guard Hex.encode(hash) == line.hash else {
-                    let culprit = line.blobs.compactMap(\.entry).first ?? here
-                    return fail(culprit, "record \(line.index)'s content does not match its hash")
-                }
-                let kind = RecordKind(rawValue: line.kind)
-                if kind == .checkpoint {
-                    guard blobs.count == 2, let manifest = try? JSONDecoder().decode(Manifest.self, from: Data(blobs[0])) else {
-                        return fail(here, "checkpoint \(line.index) is not a manifest and signature")
-                    }
-                    switch trusted.isValid(signature: blobs[1], for: blobs[0], keyId: manifest.keyId) {
-                    case nil: return fail(line.blobs[1].entry ?? here, "checkpoint \(line.index) is signed by key \(manifest.keyId), not \(keyId)")
-                    case false?: return fail(line.blobs[1].entry ?? here, "checkpoint \(line.index): the signature does not match")
-                    case true?: break
-                    }
-                    guard manifest.session == session, manifest.records == expected, manifest.head == Hex.encode(head), manifest.frames == frames else {
-                        return fail(line.blobs[0].entry ?? here, "checkpoint \(line.index) signs other figures than the chain holds")
-                    }
-                    report.checkpoints += 1
-                    lastFinal = manifest.final
-                } else {
-                    lastFinal = false
-                }
-                if kind == .frame { frames += 1 }
-                head = hash
-                expected += 1
+        if let stray = zip.entries.first(where: { expectedSHA[$0.name] == nil && $0.name != "bundle.json" && $0.name != "bundle.sig" }) {
+            return fail(stray.name, "not listed in bundle.json: added after export")
+        }
+        // Each entry is read once: those a chain names as it checks the chain, the rest after; each is
+        // hashed as read and compared with the listing.
+        var hashed = Set<String>()
+        func streamChecked(_ name: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+            guard let i = zip.byName[name], let wanted = expectedSHA[name] else { throw BadEntry(name, "named by a record but not a listed entry") }
+            var hasher = SHA256()
+            try zip.stream(zip.entries[i]) { chunk in
+                hasher.update(bufferPointer: chunk)
+                try body(chunk)
             }
-            if closed, !lastFinal { return fail(prefix + "chain.jsonl", "the session ends after record \(expected) without its final signed checkpoint") }
-            if expected == 0 { return fail(prefix + "chain.jsonl", "no records") }
-            report.frames += frames
-            report.records += Int(expected)
+            guard Hex.encode(hasher.finalize()) == wanted else { throw BadEntry(name, "its SHA-256 differs from bundle.json's: the entry was altered") }
+            hashed.insert(name)
+        }
+        func contentsChecked(_ name: String, limit: Int) throws -> [UInt8] {
+            guard let i = zip.byName[name], zip.entries[i].size <= Int64(limit) else { throw BadEntry(name, "missing, or larger than \(limit) bytes") }
+            var bytes = [UInt8]()
+            bytes.reserveCapacity(Int(zip.entries[i].size))
+            try streamChecked(name) { bytes.append(contentsOf: $0) }
+            return bytes
+        }
+        do {
+            let trusted = TrustedKeys([key])
+            for session in listing.sessions {
+                let prefix = "sessions/\(session)/"
+                struct Closed: Decodable { var endedAt: String? }
+                let closed = (try? JSONDecoder().decode(Closed.self, from: Data(try contentsChecked(prefix + "session.json", limit: 1 << 20))))?.endedAt != nil
+                var chain = ChainCheck(session: session, prefix: prefix, keyId: keyId, trusted: trusted)
+                // chain.jsonl line by line as it streams: memory stays flat whatever the session's length.
+                var partial = [UInt8]()
+                try streamChecked(prefix + "chain.jsonl") { chunk in
+                    var start = chunk.startIndex
+                    for i in chunk.indices where chunk[i] == UInt8(ascii: "\n") {
+                        partial.append(contentsOf: chunk[start..<i])
+                        if !partial.isEmpty { try chain.check(line: partial) { try contentsChecked($0, limit: Record.maxBodySize) } }
+                        partial.removeAll(keepingCapacity: true)
+                        start = i + 1
+                    }
+                    partial.append(contentsOf: chunk[start...])
+                }
+                if !partial.isEmpty { try chain.check(line: partial) { try contentsChecked($0, limit: Record.maxBodySize) } }
+                if closed, !chain.lastFinal { throw BadEntry(prefix + "chain.jsonl", "the session ends after record \(chain.expected) without its final signed checkpoint") }
+                if chain.expected == 0 { throw BadEntry(prefix + "chain.jsonl", "no records") }
+                report.frames += chain.frames
+                report.records += Int(chain.expected)
+                report.checkpoints += chain.checkpoints
+            }
+            for item in listing.entries where !hashed.contains(item.name) { try streamChecked(item.name) { _ in } }
+        } catch let bad as BadEntry {
+            return fail(bad.entry, bad.problem)
         }
         report.ok = true
         return report
+    }
+}
+
+/// The first bad entry found, and why (thrown inside verification, reported in the `BundleReport`).
+private struct BadEntry: Error {
+    var entry: String
+    var problem: String
+    init(_ entry: String, _ problem: String) {
+        self.entry = entry
+        self.problem = problem
+    }
+}
+
+/// One session's chain rebuilt from `chain.jsonl`, a line at a time: record numbers, links, each
+/// record's hash over its meta and blobs, checkpoint signatures and the figures they sign.
+private struct ChainCheck {
+    struct Line: Decodable {
+        struct Blob: Decodable {
+            var entry: String?
+            var base64: String?
+        }
+
+        var index: UInt64
+        var kind: UInt8
+        var version: UInt8
+        var previous: String
+        var hash: String
+        var meta: String
+        var blobs: [Blob]
+    }
+
+    let session: String
+    let prefix: String
+    let keyId: String
+    let trusted: TrustedKeys
+    var head: [UInt8]
+    var expected: UInt64 = 0
+    var frames = 0
+    var checkpoints = 0
+    var lastFinal = false
+    var lineNumber = 0
+
+    init(session: String, prefix: String, keyId: String, trusted: TrustedKeys) {
+        self.session = session
+        self.prefix = prefix
+        self.keyId = keyId
+        self.trusted = trusted
+        head = Record.genesis(session: session)
+    }
+
+    /// Checks the next line; `entry` reads (and checks against the listing) an entry a blob names.
+    mutating func check(line bytes: [UInt8], entry: (String) throws -> [UInt8]) throws {
+        lineNumber += 1
+        let here = prefix + "chain.jsonl line \(lineNumber)"
+        guard let line = try? JSONDecoder().decode(Line.self, from: Data(bytes)) else { throw BadEntry(here, "not a chain record") }
+        guard line.index == expected else {
+            throw BadEntry(here, line.index > expected ? "record \(expected) is missing (found \(line.index))" : "record \(line.index) is out of order")
+        }
+        guard Hex.encode(head) == line.previous else { throw BadEntry(here, "record \(line.index) does not chain to the record before it") }
+        var blobs: [[UInt8]] = []
+        for blob in line.blobs {
+            if let name = blob.entry {
+                blobs.append(try entry(name))
+            } else if let text = blob.base64, let data = Data(base64Encoded: text) {
+                blobs.append(Array(data))
+            } else {
+                throw BadEntry(here, "a blob is neither an entry nor base64")
+            }
+        }
+        let hash = Record.chainHash(kind: line.kind, version: line.version, index: line.index, previousHash: head, meta: Array(line.meta.utf8), blobs: blobs)
+        guard Hex.encode(hash) == line.hash else {
+            throw BadEntry(line.blobs.compactMap(\.entry).first ?? here, "record \(line.index)'s content does not match its hash")
+        }
+        if RecordKind(rawValue: line.kind) == .checkpoint {
+            guard blobs.count == 2, let manifest = try? JSONDecoder().decode(Manifest.self, from: Data(blobs[0])) else {
+                throw BadEntry(here, "checkpoint \(line.index) is not a manifest and signature")
+            }
+            switch trusted.isValid(signature: blobs[1], for: blobs[0], keyId: manifest.keyId) {
+            case nil: throw BadEntry(line.blobs[1].entry ?? here, "checkpoint \(line.index) is signed by key \(manifest.keyId), not \(keyId)")
+            case false?: throw BadEntry(line.blobs[1].entry ?? here, "checkpoint \(line.index): the signature does not match")
+            case true?: break
+            }
+            guard manifest.session == session, manifest.records == expected, manifest.head == Hex.encode(head), manifest.frames == frames else {
+                throw BadEntry(line.blobs[0].entry ?? here, "checkpoint \(line.index) signs other figures than the chain holds")
+            }
+            checkpoints += 1
+            lastFinal = manifest.final
+        } else {
+            lastFinal = false
+        }
+        if RecordKind(rawValue: line.kind) == .frame { frames += 1 }
+        head = hash
+        expected += 1
     }
 }

@@ -320,5 +320,13 @@ struct ReplayTests {
         try bytes.write(to: URL(fileURLWithPath: bundlePath))
         let tampered = try BundleVerifier().verify(path: bundlePath, pinned: .publicKey(key.publicKey))
         #expect(!tampered.ok && tampered.badEntry == name, "\(tampered)")
+        // A readable view no record names (annotations.jsonl) is checked against the signed listing too.
+        bytes[at + original.count / 2] ^= 0x55
+        let view = "sessions/" + (pinned.sessions.first ?? "") + "/annotations.jsonl"
+        let viewAt = try #require(bytes.range(of: Data(view.utf8))?.upperBound)
+        bytes[viewAt + 3] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: bundlePath))
+        let alteredView = try BundleVerifier().verify(path: bundlePath, pinned: .publicKey(key.publicKey))
+        #expect(!alteredView.ok && alteredView.badEntry == view, "\(alteredView)")
     }
 }
