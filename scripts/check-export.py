@@ -8,6 +8,7 @@ log verifies with `herdlens audit verify`, and a changed byte in it is found.
     python3 scripts/check-export.py [--herdlens .build/debug/herdlens]
 """
 import argparse
+import base64
 import json
 import os
 import shutil
@@ -95,7 +96,11 @@ def main():
                 last_log = message.log_time
                 if channel.topic.endswith("/image"):
                     body = json.loads(message.data)
-                    if body["format"] not in ("jpeg", "png") or not body["data"]:
+                    image = base64.b64decode(body["data"])
+                    magic = b"\xff\xd8" if body["format"] == "jpeg" else b"\x89PNG"
+                    stamp = body["timestamp"]["sec"] * 1_000_000_000 + body["timestamp"]["nsec"]
+                    if body["format"] not in ("jpeg", "png") or not image.startswith(magic) or body["frame_id"] != "pen-7.cam-1" \
+                            or stamp != message.publish_time:
                         times_ok = False
                     if message.publish_time > message.log_time:
                         times_ok = False
@@ -104,7 +109,7 @@ def main():
             check(counts.get("/pen-7.cam-1/events", 0) >= 3, f"session opened, checkpoint(s), closed: {counts}")
             check(summary.statistics.message_count == sum(counts.values()), "statistics count every message")
             check(in_order, "messages in log-time order")
-            check(times_ok, "publish time (capture) never after log time (receive); images carry their bytes")
+            check(times_ok, "publish time (capture) never after log time (receive); images carry their bytes, format, frame id and capture time")
 
         # Bundle.
         bundle = os.path.join(work, "session.zip")
