@@ -75,6 +75,25 @@ struct ReplayBench: AsyncParsableCommand {
         let composeMs = ms(since: start) / Double(sample.count)
         print(String(format: "replay compose on one worker (read + open + render): %.2f ms per frame = %.0f frames/s (4x of 15 fps needs 60; 16x needs 240)",
                      composeMs, 1000 / composeMs))
+        // The reference: a plain copy of the session's segment files to one file on the same disk (what
+        // any export must at least read and write).
+        let copyPath = data + "/copy.bin"
+        start = ContinuousClock.now
+        let copySink = try FileSink(path: copyPath)
+        var copied: Int64 = 0
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { chunk.deallocate() }
+        for number in SegmentFile.numbers(in: reader.sessionDirectory(row)) {
+            let fd = open(reader.sessionDirectory(row) + "/" + SegmentFile.name(number), O_RDONLY)
+            defer { close(fd) }
+            while case let n = read(fd, chunk.baseAddress, chunk.count), n > 0 {
+                try copySink.write(UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
+                copied += Int64(n)
+            }
+        }
+        let copySeconds = ms(since: start) / 1000
+        print(String(format: "reference, plain copy of the segments: %.2f GB in %.1f s = %.0f MB/s", Double(copied) / 1e9, copySeconds, Double(copied) / 1e6 / copySeconds))
+        try? FileManager.default.removeItem(atPath: copyPath)
         // Exports.
         for format in ["bundle", "mcap"] {
             let path = data + "/export.\(format)"
