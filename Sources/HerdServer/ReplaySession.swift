@@ -74,7 +74,10 @@ struct ReplaySession: Sendable {
         let inbox = ReplayInbox()
         let writes = WriteWatch()
         let shownBox = ShownRange()
-        try await shutdown.whileRunning(onTrigger: { inbox.close() }) {
+        // However the socket ends (closed, stalled past the write timeout, shut down), what was shown is audited.
+        var failure: (any Error)?
+        do {
+            try await shutdown.whileRunning(onTrigger: { inbox.close() }) {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     defer { inbox.close() }
@@ -101,6 +104,9 @@ struct ReplaySession: Sendable {
                 try await group.next()
                 group.cancelAll()
             }
+            }
+        } catch {
+            failure = error
         }
         let shown = shownBox.value.withLock { $0 }
         var entry = AuditEntry(
@@ -114,6 +120,7 @@ struct ReplaySession: Sendable {
         } catch {
             logger.error("audit log: replay end not recorded", metadata: ["herd.session": "\(row.id)", "herd.error": "\(error)"])
         }
+        if let failure { throw failure }
         if shutdown.isTriggered { try? await outbound.close(.goingAway, reason: "server shutting down") }
     }
 

@@ -174,7 +174,7 @@ struct ReplayTests {
         }
     }
 
-    @Test("a player that stops reading is closed after the write timeout and its socket released, as a live viewer is")
+    @Test("a player that stops reading is closed after the write timeout and its socket released, as a live viewer is, and its replay audited")
     func stalledPlayerIsClosed() async throws {
         let fixture = try ServerFixture.unthrottled {
             $0.viewerWriteTimeoutSeconds = 1
@@ -211,6 +211,16 @@ struct ReplayTests {
                 released.fire()
                 try await group.waitForAll()
             }
+            // The stalled player's replay is audited with the frames it was sent (the probe's shows one at most).
+            var stalledEnd: [String: Any]?
+            let auditDeadline = ContinuousClock.now + .seconds(20)
+            while stalledEnd == nil, ContinuousClock.now < auditDeadline {
+                let (_, body) = try await get(client, "/api/v1/audit?session=\(id)&action=replay.end", token: fixture.admin)
+                let entries = (try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])?["entries"] as? [[String: Any]] ?? []
+                stalledEnd = entries.first { ($0["frames"] as? Int ?? 0) > 1 }
+                if stalledEnd == nil { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(stalledEnd != nil, "no replay.end for the stalled player")
         }
     }
 
