@@ -34,6 +34,8 @@ struct LiveStreamingTests {
 
         private let state = Mutex(State())
 
+        var hasFired: Bool { state.withLock { $0.fired } }
+
         func fire() {
             let waiters = state.withLock { state -> [CheckedContinuation<Void, any Error>] in
                 state.fired = true
