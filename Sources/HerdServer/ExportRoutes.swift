@@ -77,7 +77,7 @@ extension HerdServices {
         headers[.contentDisposition] = "attachment; filename=\"\(name).\(format == "bundle" ? "zip" : "mcap")\""
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             do {
-                while let chunk = try await BlockingIO.run({ () throws -> ByteBuffer? in try pipe.take() }) {
+                while let chunk = try await pipe.next() {
                     try await writer.write(chunk)
                 }
                 try await writer.finish(nil)
