@@ -8,7 +8,7 @@ enum RawHTTP {
         var body: String
     }
 
-    /// Sends `request` and reads until the server closes (or 10 s pass, or a 101 head is complete), on a thread of its own: blocking
+    /// Sends `request` and reads until the server closes (or 30 s pass, or a 101 head is complete), on a thread of its own: blocking
     /// a cooperative thread could starve the server under test.
     static func exchange(port: Int, _ request: String) async throws -> Response {
         try await withCheckedThrowingContinuation { continuation in
@@ -28,7 +28,8 @@ enum RawHTTP {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        // Generous: CI runs ~150 tests at once on two cores, and a loaded server has answered later than 10 s.
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let bytes = Array(request.utf8)
         guard bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == bytes.count else { throw POSIXError(.EPIPE) }
