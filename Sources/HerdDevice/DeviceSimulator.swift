@@ -148,15 +148,21 @@ public final class DeviceSimulator: Service, Sendable {
         }
     }
 
-    /// No link for `offlineFor` seconds: frames are still captured at the frame rate and kept.
+    /// No link for `offlineFor` seconds: frames are still captured at the frame rate and kept. The
+    /// outage is counted in frames (`offlineFor` × frame rate), so a slow host stretches it rather than
+    /// buffering fewer frames than the outage stands for.
     private func offline(sensors: SensorSimulator) async throws {
         let seconds = configuration.offlineFor ?? 0
-        logger.notice("device offline; buffering frames", metadata: ["herd.offline.s": "\(seconds)"])
+        let frames = max(1, Int((seconds * configuration.framesPerSecond).rounded()))
+        logger.notice("device offline; buffering frames", metadata: ["herd.offline.s": "\(seconds)", "herd.offline.frames": "\(frames)"])
         let clock = ContinuousClock()
-        let until = clock.now + .milliseconds(Int(seconds * 1000))
         var deadline = clock.now
-        while clock.now < until, !allCaptured {
-            if capture(sensors: sensors) != nil { state.withLock { $0.progress.buffered += 1 } }
+        var captured = 0
+        while captured < frames, !allCaptured {
+            if capture(sensors: sensors) != nil {
+                captured += 1
+                state.withLock { $0.progress.buffered += 1 }
+            }
             deadline = deadline.advanced(by: interval)
             try await clock.sleep(until: deadline)
         }
