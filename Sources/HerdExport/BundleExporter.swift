@@ -88,7 +88,10 @@ public struct BundleExporter {
             let annotations = try SpillFile(directory: temporaryDirectory)
             let sensors = try SpillFile(directory: temporaryDirectory)
             let events = try SpillFile(directory: temporaryDirectory)
-            try reader.records(of: session) { record in
+            let reader = self.reader
+            try ReadAhead.run(limitBytes: Self.readAheadBytes) { emit in
+                try reader.records(of: session) { try emit($0, $0.meta.count + $0.blobs.reduce(0) { $0 + $1.count }) }
+            } consume: { record in
                 if cancelled() { throw ExportError.cancelled() }
                 var blobs: [BlobRef] = []
                 let kind = record.knownKind
@@ -164,6 +167,9 @@ public struct BundleExporter {
     }
 
     /// What `bundle.sig` signs: a fixed prefix and the SHA-256 of `bundle.json`.
+    /// Records read ahead of the hashing and writing (a few hundred frames).
+    static let readAheadBytes = 32 << 20
+
     public static func signedMessage(bundleSHA256: [UInt8]) -> [UInt8] { Array("herdlens-bundle/1\n".utf8) + bundleSHA256 }
 
     static func readme(sessions: [SessionRow], keyId: String) -> String {
