@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "HerdIdentity", targets: ["HerdIdentity"]),
         .library(name: "HerdRecording", targets: ["HerdRecording"]),
         .library(name: "HerdExport", targets: ["HerdExport"]),
+        .library(name: "HerdAnalysis", targets: ["HerdAnalysis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -69,11 +70,15 @@ let package = Package(
         .target(
             name: "HerdWorker",
             dependencies: [
-                "CHerdWorker", "HerdCodecs", "HerdOverlay", "HerdProtocol",
+                "CHerdWorker", "HerdCodecs", "HerdOverlay", "HerdProtocol", "HerdAnalysis",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "herdlens-codec-worker", dependencies: ["HerdWorker"]),
+
+        // Analysis: detectors (device boxes, the built-in pen detector), tracker, counting lines and
+        // zones, frame-integrity checks, sensor rules, alerts. Pure Swift on small pictures.
+        .target(name: "HerdAnalysis", dependencies: ["HerdImaging", "HerdProtocol"]),
 
         // Live path: per-stream pipelines (annotate; header read, compose and encode once in a codec
         // worker) and per-viewer mailboxes.
@@ -141,6 +146,7 @@ let package = Package(
             name: "herdlens",
             dependencies: [
                 "HerdOverlay", "HerdCodecs", "HerdProtocol", "HerdIdentity", "HerdServer", "HerdDevice", "HerdWorker", "HerdRecording", "HerdExport",
+                "HerdAnalysis", "HerdImaging",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -156,6 +162,7 @@ let package = Package(
         .testTarget(name: "HerdTextTests", dependencies: ["HerdText", "HerdTesting"]),
         .testTarget(name: "HerdProtocolTests", dependencies: ["HerdProtocol", "HerdTesting"]),
         .testTarget(name: "HerdOverlayTests", dependencies: ["HerdOverlay", "HerdTesting"], exclude: ["Golden"]),
+        .testTarget(name: "HerdAnalysisTests", dependencies: ["HerdAnalysis", "HerdWorker", "HerdCodecs", "HerdImaging", "HerdProtocol", "HerdTesting"]),
         .testTarget(name: "HerdIdentityTests", dependencies: ["HerdIdentity", "HerdTesting"]),
         .testTarget(
             name: "HerdRecordingTests",

@@ -16,5 +16,7 @@ swift test --skip-build
 # Export as an auditor's tools read it: MCAP through the Python mcap package, bundles through zipfile and
 # `herdlens verify` (pinned, unpinned, tampered), the audit log through `herdlens audit verify`.
 python3 scripts/check-export.py --herdlens .build/debug/herdlens
+# The detector scored as `herdlens eval detect` prints it, against the figures in docs/analysis.md.
+scripts/check-eval.sh .build/debug/herdlens
 # kill -9 of the real server during ingest, 3 times: every acknowledged frame kept, every session verifies.
 scripts/crash-test.sh 3

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import HerdAnalysis
+import HerdCodecs
+import HerdWorker
+
+/// `herdlens eval`: accuracy of the analysis against labelled data.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure detection (and later tracking) against labelled frames.",
+        subcommands: [EvalDetect.self])
+}
+
+/// `herdlens eval detect --truth ground_truth.csv FRAMES_DIR`: runs the detector on each labelled
+/// frame as the pipeline does (JPEG scaled decode, reduced to the analysis size) and scores it at
+/// IoU ≥ 0.5 with greedy matching. The last line is exactly `precision=P recall=R count_mae=M`.
+struct EvalDetect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detect",
+        abstract: "Score the detector on labelled frames: per-file results, then precision=P recall=R count_mae=M.",
+        discussion: """
+            The CSV has the columns of ../shared/frames/ground_truth.csv (file, pig_count, boxes_xyxy_px with \
+            boxes x0,y0,x1,y1 separated by ';'). A row with boxes scores precision, recall and count; a row with \
+            only pig_count scores the count; a row with neither is reported and not scored.
+            """)
+
+    @Option(help: "The ground-truth CSV.") var truth: String
+    @Option(help: "Which detector: builtin (the pen detector) or device (none: no header boxes here).") var detector: DetectorChoice = .builtin
+    @Flag(help: "Also print every detected box (x0,y0,x1,y1 in frame pixels, confidence).") var boxes = false
+    @Argument(help: "The directory holding the frames the CSV names.") var frames: String
+
+    func run() throws {
+        let text: String
+        do {
+            text = try String(contentsOfFile: truth, encoding: .utf8)
+        } catch {
+            throw ValidationError("cannot read \(truth): \(error.localizedDescription)")
+        }
+        let labelled: GroundTruth
+        do {
+            labelled = try GroundTruth(csv: text)
+        } catch {
+            throw ValidationError("\(truth): \(error)")
+        }
+        let decoder = try ImageDecoder()
+        let detector = self.detector.detector()
+        var total = DetectionScore()
+        for frame in labelled.frames {
+            let path = (frames as NSString).appendingPathComponent(frame.file)
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("cannot read \(path)")
+            }
+            let image = try AnalysisDecode.image(Array(data), decoder: decoder)
+            let found = detector.detect(DetectorInput(image: image))
+            let score = total.add(detected: found.map(\.rect), truth: frame.boxes, truthCount: frame.count)
+            var line = "\(frame.file): detected \(found.count)"
+            if let count = frame.count ?? frame.boxes?.count { line += ", truth \(count), count error \(found.count - count)" }
+            if score.boxFrames > 0 {
+                line += ", matched \(score.truePositives), false positives \(score.falsePositives), missed \(score.falseNegatives)"
+            } else if score.countFrames > 0 {
+                line += " (count only)"
+            } else {
+                line += " (no truth, not scored)"
+            }
+            print(line)
+            if boxes {
+                for d in found {
+                    print(String(format: "  box %.0f,%.0f,%.0f,%.0f confidence %.2f", d.rect.x, d.rect.y, d.rect.x + d.rect.width, d.rect.y + d.rect.height, d.confidence))
+                }
+            }
+        }
+        print(String(format: "precision=%.3f recall=%.3f count_mae=%.3f", total.precision, total.recall, total.countMAE))
+    }
+}
+
+extension DetectorChoice: ExpressibleByArgument {}
