@@ -48,6 +48,7 @@ public struct AnalysisImage: Sendable {
         let bpp = buffer.format.bytesPerPixel
         let sw = buffer.width
         let sh = buffer.height
+        if sw == w && sh == h && buffer.format == .rgb { return buffer.bytes }
         var out = [UInt8](repeating: 0, count: w * h * 3)
         guard sw > 0, sh > 0 else { return out }
         buffer.bytes.withUnsafeBufferPointer { src in

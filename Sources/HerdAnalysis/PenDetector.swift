@@ -252,10 +252,10 @@ public struct PenDetector: Detector {
         return sorted.count % 2 == 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2
     }
 
-    /// Splits a component's pixels into `k` groups: farthest-point seeds, then 12 rounds of k-means
+    /// Splits a component's pixels into `k` groups: farthest-point seeds, then 8 rounds of k-means
     /// on pixel coordinates (on every pixel of a subsample when the component is large).
     static func kmeans(_ pixels: [Int32], width: Int, k: Int) -> [[Int32]] {
-        let step = max(1, pixels.count / 4000)
+        let step = max(1, pixels.count / 1200)
         let sample = stride(from: 0, to: pixels.count, by: step).map { pixels[$0] }
         func point(_ p: Int32) -> (Double, Double) { (Double(Int(p) % width), Double(Int(p) / width)) }
         let points = sample.map(point)
@@ -277,7 +277,7 @@ public struct PenDetector: Detector {
             }
             return best
         }
-        for _ in 0..<12 {
+        for _ in 0..<8 {
             var sums = [(Double, Double, Int)](repeating: (0, 0, 0), count: k)
             for p in points {
                 let j = closest(p)

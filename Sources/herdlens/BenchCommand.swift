@@ -10,7 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure HerdLens on this machine.",
-        subcommands: [ComposeBench.self, DrawBench.self, LiveBench.self, WorkerBench.self, RecordingBench.self, ReplayBench.self]
+        subcommands: [ComposeBench.self, DrawBench.self, LiveBench.self, WorkerBench.self, RecordingBench.self, ReplayBench.self, AnalysisBench.self]
     )
 }
 
