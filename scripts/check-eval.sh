@@ -21,4 +21,11 @@ sys.exit(0 if ok else 1)
 PY
 # A missing truth file is a clear error, not a crash.
 if "$herdlens" eval detect --truth /nonexistent.csv "$frames" 2>/dev/null; then echo "check-eval: missing truth accepted" >&2; exit 1; fi
+# Tracking and counting on the generated ramp sequences (docs/analysis.md has the per-sequence figures).
+"$herdlens" sample sequences --shared "$frames" --output "${SEQUENCES:-SampleFrames/sequences}" >/dev/null
+track=$("$herdlens" eval track "${SEQUENCES:-SampleFrames/sequences}")
+echo "$track"
+summary=$(echo "$track" | tail -n 1)
+[[ "$summary" =~ ^sequences=([0-9]+)\ exact=([0-9]+)\ id_switches=([0-9]+)\ crossings_on_line=([0-9]+)/([0-9]+)$ ]] || { echo "check-eval: bad track summary: $summary" >&2; exit 1; }
+(( BASH_REMATCH[1] == 8 && BASH_REMATCH[2] >= 6 )) || { echo "check-eval: fewer exact counts than docs/analysis.md reports" >&2; exit 1; }
 echo "check-eval: ok"

@@ -13,8 +13,8 @@ import HerdProtocol
 ///    `minChroma`, colour frames only) and thin ones (widest point under half the typical) are dropped.
 /// 4. **Splitting.** The typical pig's half-width `h` is the median of the components' widest points
 ///    (chamfer distance), its area `A = √(9h² · median area)` (a pig lying down is about 2.2 widths long
-///    by one wide); with fewer than three components (a huddle) `A = 9s²`, `s` the median half-width
-///    along the bodies' spines (the distance ridge). A component of area `a` holds `⌊a/A + 0.3⌋` pigs,
+///    by one wide); with fewer than three components whose widest point is over 1.8 times the spines'
+///    half-width `s` (a huddle: the median distance on the ridge), `A = 9s²`. A component of area `a` holds `⌊a/A + 0.3⌋` pigs,
 ///    split by k-means on its pixels.
 ///
 /// Parameters were chosen against `herdlens eval detect` on the labelled frames in ../shared/frames
@@ -99,9 +99,10 @@ public struct PenDetector: Detector {
             }
         }
         let spineHalfWidth = ridge.isEmpty ? typicalHalfWidth : Double(Self.median(ridge))
-        // With fewer than three bodies there are no peers to take a single pig's area from (one huddle of
-        // piglets is one component): the spine's width alone sets it.
-        let typicalArea = kept.count < 3
+        // With fewer than three bodies there are no peers to take a single pig's area from. A huddle (its
+        // widest point far wider than its spines) takes the spine's width; one or two pigs their own.
+        let huddle = kept.count < 3 && typicalHalfWidth > 1.8 * spineHalfWidth
+        let typicalArea = huddle
             ? max(1, 9 * spineHalfWidth * spineHalfWidth)
             : max(1, (9 * typicalHalfWidth * typicalHalfWidth * medianArea).squareRoot())
         // Pixels of each kept component, for bounds and splitting.

@@ -9,7 +9,7 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Measure detection (and later tracking) against labelled frames.",
-        subcommands: [EvalDetect.self])
+        subcommands: [EvalDetect.self, EvalTrack.self])
 }
 
 /// `herdlens eval detect --truth ground_truth.csv FRAMES_DIR`: runs the detector on each labelled
@@ -75,3 +75,40 @@ struct EvalDetect: ParsableCommand {
 }
 
 extension DetectorChoice: ExpressibleByArgument {}
+
+/// `herdlens eval track [DIR]`: detector, tracker and counter over each generated sequence, scored
+/// against its truth: count error, id switches, crossings on the line.
+struct EvalTrack: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "track",
+        abstract: "Score tracking and counting on the generated sequences (herdlens sample sequences).",
+        discussion: "Per sequence: true and counted net, count error, id switches, crossings whose frame shows the pig on the line. Last line: sequences=N exact=E id_switches=S crossings_on_line=C/T.")
+
+    @Argument(help: "The sequences' directory.") var directory: String = "SampleFrames/sequences"
+
+    func run() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted().filter {
+            FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent($0 + "/truth.json"))
+        }
+        guard !names.isEmpty else { throw ValidationError("no sequences in \(directory) (make them with herdlens sample sequences)") }
+        let decoder = try ImageDecoder()
+        let detector = PenDetector()
+        var exact = 0, switches = 0, onLine = 0, counted = 0
+        for name in names {
+            let folder = (directory as NSString).appendingPathComponent(name)
+            let truth = try JSONDecoder().decode(SequenceTruth.self, from: Data(contentsOf: URL(fileURLWithPath: folder + "/truth.json")))
+            var detections: [[Detection]] = []
+            for file in truth.frames {
+                guard let data = FileManager.default.contents(atPath: folder + "/" + file) else { throw ValidationError("cannot read \(folder)/\(file)") }
+                detections.append(detector.detect(try AnalysisDecode.image(Array(data), decoder: decoder)))
+            }
+            let result = TrackEvaluation().run(truth, detections: detections)
+            if result.exact { exact += 1 }
+            switches += result.idSwitches
+            onLine += result.crossingsOnLine
+            counted += result.crossings.count
+            print("\(name): true net \(result.trueNet), counted \(result.countedNet), count error \(result.countError), id switches \(result.idSwitches), crossings \(result.crossings.count) (\(result.crossingsOnLine) on the line)")
+        }
+        print("sequences=\(names.count) exact=\(exact) id_switches=\(switches) crossings_on_line=\(onLine)/\(counted)")
+    }
+}

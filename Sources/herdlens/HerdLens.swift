@@ -7,7 +7,7 @@ struct HerdLens: AsyncParsableCommand {
         commandName: "herdlens",
         abstract: "Remote video supervision of livestock: annotate, compose and stream camera frames.",
         subcommands: [
-            ServeCommand.self, SimulateCommand.self, ComposeCommand.self, TokenCommand.self, VerifyCommand.self, SessionCommand.self, KeyCommand.self, ExportCommand.self, AuditCommand.self, EvalCommand.self,
+            ServeCommand.self, SimulateCommand.self, ComposeCommand.self, TokenCommand.self, VerifyCommand.self, SessionCommand.self, KeyCommand.self, ExportCommand.self, AuditCommand.self, EvalCommand.self, SampleCommand.self,
             BenchCommand.self,
         ]
     )

@@ -1,0 +1,102 @@
+import HerdProtocol
+
+/// Counts confirmed tracks across counting lines, on each track's side history: a crossing is the
+/// side flipping and then holding for `holdFrames` frames in a row, so a box jittering on the line
+/// never counts twice, and a pig that turns back on the line counts in and out (net zero). Points
+/// within `deadband` pixels of the line keep the side they had.
+///
+/// Net counts per line are `in − out`. After a restart the totals are rebuilt from the recorded
+/// crossings (`restore`); tracks begin afresh.
+public struct LineCounter: Sendable {
+    public struct Parameters: Sendable, Hashable, Codable {
+        public var holdFrames = 3
+        public var deadband = 4.0
+        public init() {}
+    }
+
+    public let lines: [CountingLine]
+    public var parameters: Parameters
+    /// Per line: crossings in and out so far.
+    public private(set) var totals: [String: (in: Int, out: Int)] = [:]
+
+    private struct Side {
+        /// The side the track is established on (+1 the in side, −1 the out side).
+        var established: Int
+        /// A side it has moved to, not yet held long enough, with the frames held and the first seq.
+        var candidate: Int?
+        var held = 0
+        var since: UInt64 = 0
+    }
+
+    private var sides: [Key: Side] = [:]
+
+    private struct Key: Hashable {
+        var line: Int
+        var track: Int
+    }
+
+    public init(lines: [CountingLine], parameters: Parameters = Parameters()) {
+        self.lines = lines
+        self.parameters = parameters
+        for line in lines { totals[line.id] = (0, 0) }
+    }
+
+    /// `in − out` on `line`.
+    public func net(_ line: String) -> Int { totals[line].map { $0.in - $0.out } ?? 0 }
+
+    /// Rebuilds the totals from recorded crossings (after a restart mid-loading).
+    public mutating func restore(_ crossings: [Crossing]) {
+        for line in lines { totals[line.id] = (0, 0) }
+        for c in crossings { count(c) }
+    }
+
+    private mutating func count(_ c: Crossing) {
+        var t = totals[c.line] ?? (0, 0)
+        if c.direction == .in { t.in += 1 } else { t.out += 1 }
+        totals[c.line] = t
+    }
+
+    /// One frame's tracks (only confirmed, matched tracks take part; coasting ones keep their state);
+    /// returns the crossings decided in it.
+    public mutating func update(seq: UInt64, tracks: [Tracker.Track]) -> [Crossing] {
+        var crossings: [Crossing] = []
+        var live = Set<Int>()
+        for track in tracks {
+            guard let id = track.id else { continue }
+            live.insert(id)
+            guard track.matched else { continue }
+            let centre = PixelPoint(x: track.rect.x + track.rect.width / 2, y: track.rect.y + track.rect.height / 2)
+            for (index, line) in lines.enumerated() {
+                let (distance, within) = line.side(of: centre)
+                let key = Key(line: index, track: id)
+                guard abs(distance) > parameters.deadband else { continue }
+                let side = distance > 0 ? 1 : -1
+                guard var state = sides[key] else {
+                    sides[key] = Side(established: side)
+                    continue
+                }
+                if side == state.established {
+                    state.candidate = nil
+                    state.held = 0
+                } else if state.candidate == side {
+                    state.held += 1
+                } else {
+                    state.candidate = side
+                    state.held = 1
+                    state.since = seq
+                }
+                if let candidate = state.candidate, state.held >= parameters.holdFrames {
+                    if within {
+                        let crossing = Crossing(line: line.id, trackId: id, direction: candidate > 0 ? .in : .out, seq: state.since)
+                        count(crossing)
+                        crossings.append(crossing)
+                    }
+                    state = Side(established: candidate)
+                }
+                sides[key] = state
+            }
+        }
+        sides = sides.filter { live.contains($0.key.track) }
+        return crossings
+    }
+}

@@ -1,0 +1,78 @@
+import HerdProtocol
+
+/// Runs tracker and counter over a sequence's detections and scores them against its truth: count
+/// error (net counted − net true), id switches (a true pig followed by a different confirmed track
+/// than before), and whether each counted crossing points at a frame where that pig is on the line.
+public struct TrackEvaluation: Sendable {
+    public struct Result: Sendable, Hashable {
+        public var name: String
+        public var trueNet: Int
+        public var countedNet: Int
+        public var crossings: [Crossing]
+        public var idSwitches: Int
+        /// Counted crossings whose frame shows the pig (the true pig the track followed) on the line.
+        public var crossingsOnLine: Int
+        public var countError: Int { countedNet - trueNet }
+        public var exact: Bool { countError == 0 }
+    }
+
+    public var tracker: Tracker.Parameters
+    public var counter: LineCounter.Parameters
+
+    public init(tracker: Tracker.Parameters = Tracker.Parameters(), counter: LineCounter.Parameters = LineCounter.Parameters()) {
+        self.tracker = tracker
+        self.counter = counter
+    }
+
+    /// `detections[i]` are frame i's.
+    public func run(_ truth: SequenceTruth, detections: [[Detection]]) -> Result {
+        var tracker = Tracker(parameters: self.tracker)
+        var lineCounter = LineCounter(lines: [truth.line], parameters: counter)
+        var crossings: [Crossing] = []
+        var followed: [Int: Int] = [:]  // true pig → the track id last seen on it
+        var switches = 0
+        var pigOfTrackAt: [UInt64: [Int: Int]] = [:]  // seq → track → pig
+        var boxesByFrame: [Int: [(pig: Int, rect: PixelRect)]] = [:]
+        for pig in truth.pigs {
+            for box in pig.boxes { boxesByFrame[box.frame, default: []].append((pig.id, box.rect)) }
+        }
+        for (index, found) in detections.enumerated() {
+            let seq = UInt64(index + 1)
+            let tracks = tracker.update(found)
+            crossings += lineCounter.update(seq: seq, tracks: tracks)
+            // Match confirmed, matched tracks to the true boxes of this frame.
+            var pairs: [(Double, Int, Int)] = []
+            let truthBoxes = boxesByFrame[index] ?? []
+            for (t, track) in tracks.enumerated() where track.id != nil && track.matched {
+                for (b, box) in truthBoxes.enumerated() {
+                    let v = Detection.iou(track.rect, box.rect)
+                    if v >= 0.3 { pairs.append((v, t, b)) }
+                }
+            }
+            pairs.sort { $0.0 > $1.0 }
+            var usedT = Set<Int>(), usedB = Set<Int>()
+            var map: [Int: Int] = [:]
+            for (_, t, b) in pairs where !usedT.contains(t) && !usedB.contains(b) {
+                usedT.insert(t)
+                usedB.insert(b)
+                let id = tracks[t].id!
+                let pig = truthBoxes[b].pig
+                map[id] = pig
+                if let previous = followed[pig], previous != id { switches += 1 }
+                followed[pig] = id
+            }
+            pigOfTrackAt[seq] = map
+        }
+        var onLine = 0
+        for c in crossings {
+            let frame = Int(c.seq) - 1
+            guard let pig = pigOfTrackAt[c.seq]?[c.trackId] ?? pigOfTrackAt[c.seq - 1]?[c.trackId] ?? pigOfTrackAt[c.seq + 1]?[c.trackId],
+                let rect = (boxesByFrame[frame] ?? []).first(where: { $0.pig == pig })?.rect
+            else { continue }
+            if truth.line.touches(rect) { onLine += 1 }
+        }
+        return Result(
+            name: truth.name, trueNet: truth.net, countedNet: lineCounter.net(truth.line.id), crossings: crossings, idSwitches: switches,
+            crossingsOnLine: onLine)
+    }
+}

@@ -1,0 +1,173 @@
+import HerdAnalysis
+import HerdProtocol
+import Testing
+
+@Suite("Tracker, counting lines and zones")
+struct TrackerTests {
+    static func box(_ cx: Double, _ cy: Double, confidence: Double = 0.9, w: Double = 60, h: Double = 120) -> Detection {
+        Detection(rect: PixelRect(x: cx - w / 2, y: cy - h / 2, width: w, height: h), confidence: confidence, source: .detector)
+    }
+
+    /// A small deterministic jitter (no randomness in tests).
+    static func jitter(_ frame: Int, _ k: Int) -> Double { Double(((frame * 7 + k * 13) % 5) - 2) }
+
+    @Test("three pigs walking with box jitter keep three stable ids; tracks get an id only once confirmed; a one-frame spurious box never does")
+    func stableIDs() {
+        var tracker = Tracker()
+        var idsOf: [Int: Set<Int>] = [:]
+        for f in 0..<40 {
+            var boxes = (0..<3).map { k in Self.box(100 + Double(f) * 5 + Self.jitter(f, k), 150 + Double(k) * 200 + Self.jitter(f, k + 3)) }
+            if f == 20 { boxes.append(Self.box(900, 600)) }  // spurious, one frame
+            let tracks = tracker.update(boxes)
+            if f < 2 { #expect(tracks.allSatisfy { $0.id == nil }, "frame \(f): \(tracks)") }
+            for t in tracks {
+                guard let id = t.id else { continue }
+                let lane = Int(((t.rect.y + t.rect.height / 2 - 150) / 200).rounded())
+                idsOf[lane, default: []].insert(id)
+            }
+        }
+        #expect(idsOf.count == 3 && idsOf.values.allSatisfy { $0.count == 1 }, "\(idsOf)")
+        #expect(Set(idsOf.values.flatMap { $0 }) == [1, 2, 3])
+        #expect(tracker.upcomingID == 4)
+    }
+
+    @Test("two stages: a pig whose box turns weak (half hidden) stays matched to its track; weak boxes alone never start one")
+    func twoStages() {
+        func run(secondStage: Bool) -> (weakMatched: Int, weakOnlyTracks: Int, id: Set<Int>) {
+            var parameters = Tracker.Parameters()
+            if !secondStage { parameters.secondStageIoU = 1.1 }
+            var tracker = Tracker(parameters: parameters)
+            var weakMatched = 0, weakOnly = 0
+            var ids = Set<Int>()
+            for f in 0..<30 {
+                let weak = (10..<16).contains(f)
+                var boxes = [Self.box(100 + Double(f) * 4, 300, confidence: weak ? 0.3 : 0.9)]
+                boxes.append(Self.box(800, 100 + Double(f) * 3, confidence: 0.3))  // a weak box that never gets strong
+                let tracks = tracker.update(boxes)
+                for t in tracks {
+                    if t.rect.x < 600 {
+                        if let id = t.id { ids.insert(id) }
+                        if weak && t.matched { weakMatched += 1 }
+                    } else {
+                        weakOnly += 1
+                    }
+                }
+            }
+            return (weakMatched, weakOnly, ids)
+        }
+        let with = run(secondStage: true)
+        #expect(with.weakMatched == 6 && with.weakOnlyTracks == 0 && with.id == [1], "\(with)")
+        let without = run(secondStage: false)
+        #expect(without.weakMatched == 0, "\(without)")
+    }
+
+    @Test("a pig hidden for six frames is found again on its motion with the same id")
+    func occlusion() {
+        var tracker = Tracker()
+        var ids = Set<Int>()
+        for f in 0..<40 {
+            let hidden = (20..<26).contains(f)
+            let tracks = tracker.update(hidden ? [] : [Self.box(100 + Double(f) * 6, 300)])
+            ids.formUnion(tracks.compactMap(\.id))
+            if hidden { #expect(tracks.count == 1 && tracks[0].matched == false) }
+        }
+        #expect(ids == [1])
+    }
+
+    /// Frames of one pig whose centre x follows `xs`, through tracker and counter; the crossings.
+    static func count(_ xs: [Double], line: CountingLine = CountingLine(id: "ramp", from: PixelPoint(x: 500, y: 720), to: PixelPoint(x: 500, y: 0)))
+        -> (crossings: [Crossing], counter: LineCounter, boxes: [UInt64: PixelRect])
+    {
+        var tracker = Tracker()
+        var counter = LineCounter(lines: [line])
+        var crossings: [Crossing] = []
+        var boxes: [UInt64: PixelRect] = [:]
+        for (f, x) in xs.enumerated() {
+            let seq = UInt64(f + 1)
+            let tracks = tracker.update([Self.box(x, 360)])
+            boxes[seq] = tracks.first?.rect
+            crossings += counter.update(seq: seq, tracks: tracks)
+        }
+        return (crossings, counter, boxes)
+    }
+
+    @Test("a pig walking across the line counts once, in, at a frame where its box is on the line")
+    func crossingOnce() {
+        let line = CountingLine(id: "ramp", from: PixelPoint(x: 500, y: 720), to: PixelPoint(x: 500, y: 0))
+        let run = Self.count((0..<60).map { 300 + Double($0) * 8 }, line: line)
+        #expect(run.crossings.count == 1 && run.crossings.first?.direction == .in && run.crossings.first?.trackId == 1, "\(run.crossings)")
+        if let c = run.crossings.first, let rect = run.boxes[c.seq] { #expect(line.touches(rect), "\(c) \(rect)") }
+        #expect(run.counter.net("ramp") == 1)
+        let back = Self.count((0..<60).map { 780 - Double($0) * 8 }, line: line)
+        #expect(back.crossings.map(\.direction) == [.out] && back.counter.net("ramp") == -1)
+    }
+
+    @Test("jitter on the line never counts; a pig that turns back on the line counts in and out, net zero")
+    func jitterAndTurnBack() {
+        // Standing on the line, its box centre wobbling 10 px either side every other frame.
+        var wobble = (0..<10).map { 400 + Double($0) * 10 }
+        wobble += (0..<40).map { $0 % 2 == 0 ? 490 : 510 }
+        #expect(Self.count(wobble).crossings.isEmpty)
+        // Over the line, five frames beyond, and back.
+        var turn = (0..<20).map { 400 + Double($0) * 8 }  // to 552
+        turn += Array(repeating: 552, count: 5)
+        turn += (0..<20).map { 552 - Double($0) * 8 }  // back to 400
+        let run = Self.count(turn)
+        #expect(run.crossings.map(\.direction) == [.in, .out] && run.counter.net("ramp") == 0, "\(run.crossings)")
+    }
+
+    @Test("a crossing beyond the segment's ends does not count; totals are rebuilt from recorded crossings after a restart")
+    func extentAndRestore() {
+        let short = CountingLine(id: "gate", from: PixelPoint(x: 500, y: 720), to: PixelPoint(x: 500, y: 500))
+        #expect(Self.count((0..<60).map { 300 + Double($0) * 8 }, line: short).crossings.isEmpty)  // walks past at y 360
+        var counter = LineCounter(lines: [short])
+        counter.restore([
+            Crossing(line: "gate", trackId: 3, direction: .in, seq: 10), Crossing(line: "gate", trackId: 4, direction: .in, seq: 20),
+            Crossing(line: "gate", trackId: 3, direction: .out, seq: 30),
+        ])
+        #expect(counter.net("gate") == 1 && counter.totals["gate"]?.in == 2 && counter.totals["gate"]?.out == 1)
+    }
+
+    @Test("zones: even-odd containment and occupancy counts confirmed tracks only")
+    func zones() {
+        let pen = Zone(id: "pen", points: [PixelPoint(x: 0, y: 0), PixelPoint(x: 400, y: 0), PixelPoint(x: 400, y: 400), PixelPoint(x: 0, y: 400)], maxOccupancy: 15)
+        #expect(pen.contains(PixelPoint(x: 200, y: 200)) && !pen.contains(PixelPoint(x: 500, y: 200)))
+        let tracks = [
+            Tracker.Track(id: 1, rect: PixelRect(x: 100, y: 100, width: 50, height: 50), confidence: 0.9, matched: true),
+            Tracker.Track(id: nil, rect: PixelRect(x: 200, y: 100, width: 50, height: 50), confidence: 0.9, matched: true),
+            Tracker.Track(id: 2, rect: PixelRect(x: 600, y: 100, width: 50, height: 50), confidence: 0.9, matched: true),
+        ]
+        #expect(pen.occupancy(tracks) == 1)
+    }
+}
+
+@Suite("Track evaluation")
+struct TrackEvaluationTests {
+    /// A truth of two pigs crossing a vertical line, one of them turning back.
+    static func truth() -> SequenceTruth {
+        let line = CountingLine(id: "ramp", from: PixelPoint(x: 400, y: 360), to: PixelPoint(x: 400, y: 0))
+        var a: [SequenceTruth.Box] = [], b: [SequenceTruth.Box] = []
+        for f in 0..<80 {
+            a.append(.init(frame: f, rect: PixelRect(x: Double(f) * 10 - 40, y: 100, width: 120, height: 50)))
+            let x = f < 45 ? Double(f) * 10 : Double(90 - f) * 10
+            b.append(.init(frame: f, rect: PixelRect(x: x - 60, y: 250, width: 120, height: 50)))
+        }
+        return SequenceTruth(
+            name: "t", summary: "", width: 640, height: 360, framesPerSecond: 10, frames: [], line: line,
+            pigs: [.init(id: 1, boxes: a), .init(id: 2, boxes: b)],
+            crossings: [Crossing(line: "ramp", trackId: 1, direction: .in, seq: 45), Crossing(line: "ramp", trackId: 2, direction: .in, seq: 42), Crossing(line: "ramp", trackId: 2, direction: .out, seq: 51)])
+    }
+
+    @Test("perfect detections: exact count, no id switches, every crossing on the line; a dropped pig in the middle costs an id switch or the count")
+    func scoring() {
+        let truth = Self.truth()
+        let perfect = (0..<80).map { f in truth.pigs.map { Detection(rect: $0.boxes[f].rect, confidence: 0.9, source: .detector) } }
+        let result = TrackEvaluation().run(truth, detections: perfect)
+        #expect(result.trueNet == 1 && result.countedNet == 1 && result.exact && result.idSwitches == 0, "\(result)")
+        #expect(result.crossings.count == 3 && result.crossingsOnLine == 3, "\(result)")
+        // Pig 1 unseen for 40 frames around the line: its track ends, a new one starts past the line.
+        let gappy = perfect.enumerated().map { f, d in (20..<60).contains(f) ? [d[1]] : d }
+        let worse = TrackEvaluation().run(truth, detections: gappy)
+        #expect(!worse.exact || worse.idSwitches > 0, "\(worse)")
+    }
+}
