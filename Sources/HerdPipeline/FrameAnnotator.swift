@@ -21,6 +21,7 @@ public struct FrameAnnotator: Sendable {
             switch seal.state {
             case .open: alerts.append(AlertAnnotation(severity: .critical, message: "E-lock seal\(id) reported OPEN", code: "seal.open"))
             case .tampered: alerts.append(AlertAnnotation(severity: .critical, message: "E-lock seal\(id) reports TAMPERING", code: "seal.tampered"))
+            case .cut: alerts.append(AlertAnnotation(severity: .critical, message: "E-lock seal\(id) reported CUT", code: "seal.cut"))
             case .locked, .unknown: break
             }
         }

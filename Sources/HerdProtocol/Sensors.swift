@@ -27,7 +27,7 @@ public struct Sensors: Sendable, Hashable, Codable {
     /// The electronic lock sealing the truck.
     public struct Seal: Sendable, Hashable, Codable {
         public enum State: String, Sendable, Hashable, Codable, CaseIterable {
-            case locked, open, tampered, unknown
+            case locked, open, tampered, cut, unknown
         }
 
         public var id: String?
