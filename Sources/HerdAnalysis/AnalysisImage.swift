@@ -17,6 +17,16 @@ public struct AnalysisImage: Sendable {
     /// The working size's longer side.
     public static let maxSide = 320
 
+    /// Wraps RGB samples already at the working size (a codec worker's answer).
+    public init(rgb: [UInt8], width: Int, height: Int, frameWidth: Int, frameHeight: Int) {
+        precondition(rgb.count == width * height * 3, "sample count does not match size")
+        self.rgb = rgb
+        self.width = width
+        self.height = height
+        self.frameWidth = frameWidth
+        self.frameHeight = frameHeight
+    }
+
     /// Box-filters `buffer` (any format) down to at most `maxSide` on its longer side; a buffer already
     /// that small is only converted to RGB.
     public init(_ buffer: PixelBuffer, frameWidth: Int? = nil, frameHeight: Int? = nil, maxSide: Int = AnalysisImage.maxSide) {

@@ -135,10 +135,17 @@ private final class WorkerState {
             if let dropped = prepared.removeValue(forKey: order[i]) { preparedBytes -= dropped.byteCost }
             i += 1
         }
-        let reply = OpenReply(
+        var reply = OpenReply(
             format: info.format.rawValue, width: info.width, height: info.height, displayWidth: info.displayWidth,
             displayHeight: info.displayHeight)
-        return WorkerMessage(op: .open, id: request.id, json: CodecWorkerMain.encode(reply))
+        var blobs: [[UInt8]] = []
+        if open.analysis == true {
+            let picture = try AnalysisDecode.image(bytes, decoder: decoder)
+            reply.analysisWidth = picture.width
+            reply.analysisHeight = picture.height
+            blobs.append(picture.rgb)
+        }
+        return WorkerMessage(op: .open, id: request.id, json: CodecWorkerMain.encode(reply), blobs: blobs)
     }
 
     private func render(_ request: WorkerMessage) throws -> WorkerMessage {

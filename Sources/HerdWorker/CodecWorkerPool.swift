@@ -1,3 +1,4 @@
+import HerdAnalysis
 import Dispatch
 import Foundation
 import HerdCodecs
@@ -95,17 +96,25 @@ public final class CodecWorkerPool: Sendable {
     /// Parses the header of `image` in a worker and keeps it there for `render`. With `decode`, the worker
     /// also decodes it (a frame whose data does not decode is refused here) and keeps the decoded image,
     /// so `render` decodes nothing again.
-    public func open(_ image: [UInt8], decode shouldDecode: Bool = false) async throws -> WorkerImage {
+    public func open(_ image: [UInt8], decode shouldDecode: Bool = false, analysis: Bool = false) async throws -> WorkerImage {
         let handle = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         let slot = try leastBusySlot()
         let request = OpenRequest(
-            handle: handle, maxPixels: configuration.limits.maxPixels, maxDimension: configuration.limits.maxDimension, decode: shouldDecode ? true : nil)
+            handle: handle, maxPixels: configuration.limits.maxPixels, maxDimension: configuration.limits.maxDimension, decode: shouldDecode ? true : nil,
+            analysis: analysis ? true : nil)
         let (reply, generation) = try await run(on: slot, .open, json: request, blobs: [image], input: image, generation: nil)
         let open: OpenReply = try decode(reply)
         guard let format = ImageFormat(rawValue: open.format) else { throw CodecWorkerError.crashed("worker answered an unknown format") }
+        var picture: AnalysisImage?
+        if analysis {
+            guard let w = open.analysisWidth, let h = open.analysisHeight, w > 0, h > 0, w <= AnalysisImage.maxSide, h <= AnalysisImage.maxSide,
+                let rgb = reply.blobs.first, rgb.count == w * h * 3
+            else { throw CodecWorkerError.crashed("worker answered a malformed analysis picture") }
+            picture = AnalysisImage(rgb: rgb, width: w, height: h, frameWidth: open.displayWidth, frameHeight: open.displayHeight)
+        }
         return WorkerImage(
             slot: slot.index, generation: generation, handle: handle, bytes: image, format: format, width: open.width,
-            height: open.height, displayWidth: open.displayWidth, displayHeight: open.displayHeight)
+            height: open.height, displayWidth: open.displayWidth, displayHeight: open.displayHeight, analysis: picture)
     }
 
     /// Composes `annotations` over an opened image (coefficient path where it can), plus `variants`; the

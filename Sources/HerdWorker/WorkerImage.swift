@@ -1,3 +1,4 @@
+import HerdAnalysis
 import HerdCodecs
 import HerdOverlay
 
@@ -16,6 +17,8 @@ public struct WorkerImage: Sendable {
     /// Size once EXIF orientation is applied: what viewers see and annotations are drawn in.
     public let displayWidth: Int
     public let displayHeight: Int
+    /// The scaled decode for analysis, when `open` asked for it.
+    public let analysis: AnalysisImage?
 }
 
 /// What `render` returns: the annotated frame, its stage times, and the variants asked for.

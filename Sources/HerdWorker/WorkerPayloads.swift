@@ -15,6 +15,8 @@ struct OpenRequest: Codable, Sendable {
     var maxDimension: Int
     /// Decode the image now (the accept stage's codec check) and keep the result for `render`.
     var decode: Bool?
+    /// Also return the analysis picture (`AnalysisDecode`): blob 0 of the reply, RGB.
+    var analysis: Bool?
 }
 
 struct OpenReply: Codable, Sendable {
@@ -23,6 +25,9 @@ struct OpenReply: Codable, Sendable {
     var height: Int
     var displayWidth: Int
     var displayHeight: Int
+    /// The analysis picture's size when one was asked for (its RGB bytes are blob 0).
+    var analysisWidth: Int?
+    var analysisHeight: Int?
 }
 
 struct RenderRequest: Codable, Sendable {
