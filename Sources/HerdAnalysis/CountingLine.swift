@@ -16,6 +16,18 @@ public struct CountingLine: Sendable, Hashable, Codable {
         self.margin = margin
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case id, from, to, margin
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        from = try c.decode(PixelPoint.self, forKey: .from)
+        to = try c.decode(PixelPoint.self, forKey: .to)
+        margin = try c.decodeIfPresent(Double.self, forKey: .margin) ?? 0
+    }
+
     /// Signed distance of `p` from the line (positive: right of from→to, in image coordinates with y
     /// down; that is the `in` side), and whether `p` projects onto the segment.
     func side(of p: PixelPoint) -> (distance: Double, within: Bool) {

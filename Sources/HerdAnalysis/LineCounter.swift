@@ -50,6 +50,11 @@ public struct LineCounter: Sendable {
         for c in crossings { count(c) }
     }
 
+    /// Carries totals over (a reconfiguration): lines that keep their id keep their counts.
+    public mutating func restore(totals: [String: (in: Int, out: Int)]) {
+        for line in lines { if let t = totals[line.id] { self.totals[line.id] = t } }
+    }
+
     private mutating func count(_ c: Crossing) {
         var t = totals[c.line] ?? (0, 0)
         if c.direction == .in { t.in += 1 } else { t.out += 1 }

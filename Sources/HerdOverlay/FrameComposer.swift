@@ -89,6 +89,12 @@ public final class FrameComposer {
             }
         }
 
+        /// The decoded pixels when this image took the pixel path (a PNG, say); nil for coefficients.
+        public var pixels: PixelBuffer? {
+            if case .pixels(let p) = content { return p }
+            return nil
+        }
+
         init(_ content: Content, decodeTime: Duration) {
             self.content = content
             self.decodeTime = decodeTime

@@ -1,3 +1,4 @@
+import HerdAnalysis
 import HerdCodecs
 import HerdOverlay
 import HerdProtocol
@@ -8,8 +9,10 @@ import Logging
 ///
 /// **Accept** (`accept`): frames of the stream one at a time, in arrival order: open the image in a codec
 /// worker (its header parsed and its data decoded, so a frame that does not decode is refused before it
-/// is kept), compute annotations and alerts, then hand it to the caller's `record` step (deduplicate,
-/// append to the recording). Nothing in it waits for the disk or for drawing.
+/// is kept, and a scaled decode returned for analysis), analyse it (`StreamAnalyzer`, on the analysis
+/// executor: detection, tracking, counting, integrity checks, rules, alerts), build its annotations,
+/// then hand it to the caller's `record` step (deduplicate, append to the recording). Nothing in it
+/// waits for the disk or for drawing.
 ///
 /// **Render**: drawing, encoding and fan-out, on its own task. Only this stage drops frames under load:
 /// when it falls behind, the newest accepted frame replaces the one waiting. A worker fault here costs
@@ -24,9 +27,15 @@ public actor StreamPipeline {
     private let logger: Logger
     private var sensors: Sensors?
     private var consignment: Consignment?
-    private var lastAlertCodes: Set<String> = []
+    private var analyzer: StreamAnalyzer
+    private let executor: AnalysisExecutor
+    private var session: String?
+    /// The newest seq analysed: an older or repeated frame is recorded but not fed to the tracker.
+    private var lastAnalyzedSeq: UInt64?
+    private let started = ContinuousClock.now
     private let observer: @Sendable (ComposeReport) -> Void
     private let onRenderFault: @Sendable (PreparedFrame, any Error) -> Void
+    private let onAnalysis: @Sendable (AnalysisNote) -> Void
     /// Accept stage: one frame at a time (an actor alone is re-entered at every `await`).
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
@@ -41,17 +50,24 @@ public actor StreamPipeline {
     public static let maxWaiting = 64
 
     /// `observer` sees each composed frame's stage timings (the server records them as metrics).
+    /// `onAnalysis` receives alerts, crossings and configuration changes for the recording.
     public init(
         stream: StreamID, hub: LiveHub, codecs: CodecWorkerPool, annotator: FrameAnnotator = FrameAnnotator(), logger: Logger,
+        analysis: AnalysisConfig = AnalysisConfig(), executor: AnalysisExecutor = .shared,
         observer: @escaping @Sendable (ComposeReport) -> Void = { _ in },
-        onRenderFault: @escaping @Sendable (PreparedFrame, any Error) -> Void = { _, _ in }
+        onRenderFault: @escaping @Sendable (PreparedFrame, any Error) -> Void = { _, _ in },
+        onAnalysis: @escaping @Sendable (AnalysisNote) -> Void = { _ in }
     ) {
         self.stream = stream
         self.hub = hub
         self.codecs = codecs
         self.observer = observer
         self.onRenderFault = onRenderFault
+        self.onAnalysis = onAnalysis
         self.annotator = annotator
+        self.executor = executor
+        let name = stream.rawValue
+        self.analyzer = StreamAnalyzer(stream: name, config: analysis) { Self.alertID(name) }
         var logger = logger
         logger[metadataKey: "herd.stream"] = "\(stream)"
         self.logger = logger
@@ -69,20 +85,67 @@ public actor StreamPipeline {
         }
         defer { leaveTurn() }
         lastActivity = .now
-        let opened = try await codecs.open(image, decode: true)
+        let opened = try await codecs.open(image, decode: true, analysis: true)
         if let readings = header.sensors { merge(readings) }
-        let (set, alerts) = annotator.annotations(
+        var analysis: StreamAnalyzer.Frame?
+        if lastAnalyzedSeq.map({ header.seq > $0 }) ?? true {
+            lastAnalyzedSeq = header.seq
+            let input = StreamAnalyzer.FrameInput(
+                seq: header.seq, capturedAt: header.capturedAt, receivedAt: receivedAt, now: secondsNow, image: opened.analysis,
+                deviceBoxes: header.detections ?? [], sensors: sensors, session: session, declaredHeadCount: consignment?.declaredHeadCount)
+            let before = analyzer
+            let (after, result) = await executor.run(for: stream) {
+                var analyzer = before
+                let result = analyzer.frame(input)
+                return (analyzer, result)
+            }
+            analyzer = after
+            analysis = result
+        }
+        let set = annotator.annotations(
             for: header, sensors: sensors, consignment: consignment, receivedAt: receivedAt, width: opened.displayWidth,
-            height: opened.displayHeight)
+            height: opened.displayHeight, analysis: analysis, deviceBoxesAsSent: analyzer.config.detector == .none)
+        let alerts = (analysis?.raised ?? analyzer.raised).prefix(4).map(\.banner)
         let frame = PreparedFrame(
-            header: header, image: image, opened: opened, annotations: set, alerts: alerts, receivedAt: receivedAt,
+            header: header, image: image, opened: opened, annotations: set, alerts: Array(alerts), receivedAt: receivedAt,
             receivedInstant: receivedInstant)
         let (result, decision) = await record(frame)
-        if decision == .render {
-            raiseNewAlerts(alerts)
-            if lastRenderedSeq.map({ header.seq > $0 }) ?? true { queueRender(frame) }
+        if let analysis {
+            publish(analysis.events)
+            for crossing in analysis.crossings { publish(crossing) }
         }
+        if decision == .render, lastRenderedSeq.map({ header.seq > $0 }) ?? true { queueRender(frame) }
         return result
+    }
+
+    /// Seconds since this pipeline started (the alert book's clock).
+    private var secondsNow: Double {
+        let d = ContinuousClock.now - started
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    /// Alert ids: the stream and a random part, unique across restarts.
+    static func alertID(_ stream: String) -> String {
+        "al-" + String(UInt64.random(in: 0...UInt64.max) & 0xFFFF_FFFF_FFFF, radix: 16)
+    }
+
+    private func publish(_ events: [AlertEvent]) {
+        for event in events {
+            let name = switch event.change {
+            case .raised, .escalated: "alert"
+            case .cleared: "alert.cleared"
+            case .acknowledged: "alert.acknowledged"
+            }
+            hub.publish(event: LiveEvent(event: name, stream: stream, at: .now(), alert: event.alert.banner, session: event.alert.session, detail: event.alert))
+            onAnalysis(.alert(event))
+            logger.notice("alert \(event.change.rawValue)", metadata: ["herd.alert.rule": "\(event.alert.rule)", "herd.alert.id": "\(event.alert.id)"])
+        }
+    }
+
+    private func publish(_ crossing: Crossing) {
+        let counts = analyzer.totals.mapValues { $0.in - $0.out }
+        hub.publish(event: LiveEvent(event: "crossing", stream: stream, at: .now(), session: session, crossing: crossing, counts: counts))
+        onAnalysis(.crossing(crossing, counts: counts, session: session))
     }
 
     /// Waits for the frames before this one, in arrival order; false at once when too many wait.
@@ -161,15 +224,50 @@ public actor StreamPipeline {
     public func telemetry(_ message: TelemetryMessage) {
         lastActivity = .now
         merge(message.sensors)
-        raiseNewAlerts(annotator.alerts(for: sensors))
+        publish(analyzer.reading(sensors, now: secondsNow, at: .now(), session: session, declaredHeadCount: consignment?.declaredHeadCount))
     }
 
     /// A session start or end (from the device or the API), with the session id the recorder gave it.
+    /// A start resets the count and the seal state and records the analyser's version and
+    /// configuration; an end reconciles the count against the declared head count.
     public func session(_ action: SessionMessage.Action, consignment: Consignment?, session: String?) {
         lastActivity = .now
         if action == .start, let consignment { self.consignment = consignment }
+        if action == .start {
+            if session != self.session { analyzer.sessionStarted() }
+            self.session = session
+            onAnalysis(.configuration(version: StreamAnalyzer.version, json: analyzer.config.canonicalJSON))
+        }
         hub.publish(event: LiveEvent(
             event: action == .start ? "session.start" : "session.end", stream: stream, at: .now(), consignment: consignment, session: session))
+        if action == .end {
+            publish(analyzer.sessionEnded(declaredHeadCount: (consignment ?? self.consignment)?.declaredHeadCount, now: secondsNow, at: .now(), session: session ?? self.session))
+            self.session = nil
+        }
+    }
+
+    /// An inspector's acknowledgement of an alert; nil when this stream has no such alert.
+    public func acknowledge(alert id: String, by actor: String) -> Alert? {
+        guard let event = analyzer.acknowledge(id: id, by: actor, at: .now()) else { return nil }
+        publish([event])
+        return event.alert
+    }
+
+    /// A new analysis configuration, applied from the next frame and recorded.
+    public func reconfigure(_ config: AnalysisConfig) {
+        analyzer.reconfigure(config)
+        onAnalysis(.configuration(version: StreamAnalyzer.version, json: config.canonicalJSON))
+    }
+
+    /// After a restart mid-loading: counts rebuilt from the session's recorded crossings.
+    public func restore(session: String, crossings: [Crossing], sealed: Bool, nextTrackID: Int) {
+        self.session = session
+        analyzer.restore(crossings: crossings, sealed: sealed, nextTrackID: nextTrackID)
+    }
+
+    /// The alerts raised now and the net count per line (the console's tile, tests).
+    public var analysisState: (raised: [Alert], counts: [String: Int]) {
+        (analyzer.raised, analyzer.totals.mapValues { $0.in - $0.out })
     }
 
     /// Seconds since the last frame or message, and whether the render stage is done (for release).
@@ -187,15 +285,5 @@ public actor StreamPipeline {
             consignment = c
         }
         sensors = merged
-    }
-
-    /// An alert becomes an event when it starts, not on every frame it persists.
-    private func raiseNewAlerts(_ alerts: [AlertAnnotation]) {
-        let codes = Set(alerts.compactMap(\.code))
-        for alert in alerts where alert.code.map({ !lastAlertCodes.contains($0) }) ?? false {
-            hub.publish(event: LiveEvent(event: "alert", stream: stream, at: .now(), alert: alert))
-            logger.notice("alert raised", metadata: ["herd.alert.code": "\(alert.code ?? "")"])
-        }
-        lastAlertCodes = codes
     }
 }

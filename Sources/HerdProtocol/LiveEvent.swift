@@ -1,5 +1,7 @@
-/// A text message to inspectors: `stream.online`, `stream.offline`, `session.start`, `session.end`, or
-/// `alert` (with the alert). Events are never dropped to make room for pixels.
+/// A text message to inspectors: `stream.online`, `stream.offline`, `session.start`, `session.end`,
+/// `alert` (raised or escalated: `alert` is the banner, `detail` the structured alert),
+/// `alert.cleared`, `alert.acknowledged`, or `crossing` (a counted crossing, with the line's totals in
+/// `counts`). Events are never dropped to make room for pixels.
 public struct LiveEvent: Sendable, Hashable, Codable {
     public var type = "event"
     public var event: String
@@ -9,9 +11,20 @@ public struct LiveEvent: Sendable, Hashable, Codable {
     public var consignment: Consignment?
     /// The recording session a `session.start` or `session.end` opened or closed.
     public var session: String?
+    /// The structured alert of `alert`, `alert.cleared` and `alert.acknowledged` (added in v1.2).
+    public var detail: Alert?
+    /// The crossing of a `crossing` event and the net count per line after it (added in v1.2).
+    public var crossing: Crossing?
+    public var counts: [String: Int]?
 
-    public init(event: String, stream: StreamID, at: Timestamp, alert: AlertAnnotation? = nil, consignment: Consignment? = nil, session: String? = nil) {
+    public init(
+        event: String, stream: StreamID, at: Timestamp, alert: AlertAnnotation? = nil, consignment: Consignment? = nil, session: String? = nil,
+        detail: Alert? = nil, crossing: Crossing? = nil, counts: [String: Int]? = nil
+    ) {
         self.session = session
+        self.detail = detail
+        self.crossing = crossing
+        self.counts = counts
         self.event = event
         self.stream = stream
         self.at = at

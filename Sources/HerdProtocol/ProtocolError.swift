@@ -10,6 +10,8 @@ public struct ProtocolError: Error, Equatable, CustomStringConvertible {
         case invalidSeq
         case invalidTimestamp
         case invalidMessage
+        case forbidden
+        case notFound
     }
 
     private let value: Internal
@@ -39,6 +41,10 @@ public struct ProtocolError: Error, Equatable, CustomStringConvertible {
     public static func invalidTimestamp(_ message: String) -> Self { .init(.invalidTimestamp, message) }
     /// Well-formed JSON that breaks another rule (sensor ranges, detection boxes, options).
     public static func invalidMessage(_ message: String) -> Self { .init(.invalidMessage, message) }
+    /// The token's role may not do this (an auditor acknowledging an alert).
+    public static func forbidden(_ message: String) -> Self { .init(.forbidden, message) }
+    /// No such thing where this socket can reach (an unknown alert id).
+    public static func notFound(_ message: String) -> Self { .init(.notFound, message) }
 
     public var code: String { value.rawValue }
     public var description: String { "\(code): \(message)" }

@@ -40,6 +40,7 @@ public func buildApplication(
     services.addLiveRoutes(to: router)
     services.addSessionRoutes(to: router)
     services.addReplayRoutes(to: router)
+    services.addConfigRoutes(to: router)
     services.addExportRoutes(to: router)
     services.addOperationsRoutes(to: router)
 

@@ -1,3 +1,6 @@
+import Crypto
+import Foundation
+import HerdAnalysis
 import HerdIdentity
 import HerdPipeline
 import HerdProtocol
@@ -16,6 +19,7 @@ final class HerdServices: Sendable {
     let metrics: ServerMetrics
     let codecs: CodecWorkerPool
     let registry: StreamRegistry
+    let configs: StreamConfigStore
     let recorder: Recorder
     let reader: SessionReader
     let audit: AuditLog
@@ -84,11 +88,23 @@ final class HerdServices: Sendable {
             throw ConfigurationError(message: "audit log: \(error)")
         }
         self.audit = auditLog
+        let configs: StreamConfigStore
+        do {
+            configs = try StreamConfigStore(dataDirectory: configuration.dataDirectory)
+        } catch {
+            throw ConfigurationError(message: "stream configuration store: \(error)")
+        }
+        self.configs = configs
+        let reader = self.reader
         registry = StreamRegistry(
-            hub: hub, codecs: codecs, maxStreams: configuration.maxStreams, metrics: metrics, logger: logger,
+            hub: hub, codecs: codecs, maxStreams: configuration.maxStreams, metrics: metrics, logger: logger, configs: configs,
             onRenderFault: { frame, error in
                 metrics.dropped("render_fault")
                 recorder.event(stream: frame.header.stream, event: "renderFault", seq: frame.header.seq, detail: "\(error)")
+            },
+            onAnalysis: { stream, note in Self.record(note, stream: stream, recorder: recorder) },
+            onCreate: { stream, pipeline in
+                Task { await Self.restoreCount(stream: stream, pipeline: pipeline, recorder: recorder, reader: reader, logger: logger) }
             })
         let quarantine = FaultQuarantine(
             threshold: configuration.quarantineAfterFaults, window: .milliseconds(Int(configuration.quarantineWindowSeconds * 1000)),
@@ -99,5 +115,53 @@ final class HerdServices: Sendable {
         watch = TokenWatch(tokens: tokens, interval: .milliseconds(Int(configuration.tokenCheckSeconds * 1000)), logger: logger)
         httpRate = TokenRateLimiter(rate: configuration.framesPerSecondPerDevice, burst: configuration.frameBurst)
         refusals = UpgradeRefusals()
+    }
+
+    /// Keeps what analysis found with the stream's open session, as `event` records: `alert.raised`,
+    /// `alert.escalated`, `alert.cleared`, `alert.acknowledged` (the alert as JSON, its evidence seq),
+    /// `crossing` (the crossing and the net counts after it), `analysis.config` (the analyser's version,
+    /// the SHA-256 of its canonical configuration, and the configuration).
+    static func record(_ note: AnalysisNote, stream: StreamID, recorder: Recorder) {
+        switch note {
+        case .alert(let event):
+            recorder.event(stream: stream, event: "alert.\(event.change.rawValue)", seq: event.alert.seq, detail: WireJSON.encodeString(event.alert))
+        case .crossing(let crossing, let counts, _):
+            recorder.event(stream: stream, event: "crossing", seq: crossing.seq, detail: WireJSON.encodeString(CrossingRecord(crossing: crossing, counts: counts)))
+        case .configuration(let version, let json):
+            let hash = SHA256.hash(data: json).map { String(format: "%02x", $0) }.joined()
+            let detail = #"{"version":"\#(version)","configSHA256":"\#(hash)","config":"# + String(decoding: json, as: UTF8.self) + "}"
+            recorder.event(stream: stream, event: "analysis.config", detail: detail)
+        }
+    }
+
+    /// The `crossing` event's detail.
+    struct CrossingRecord: Codable {
+        var crossing: Crossing
+        var counts: [String: Int]
+    }
+
+    /// After a restart mid-loading: when the stream has an open session, its recorded crossings
+    /// rebuild the count (and the next track id continues past the recorded ones).
+    static func restoreCount(stream: StreamID, pipeline: StreamPipeline, recorder: Recorder, reader: SessionReader, logger: Logger) async {
+        do {
+            guard let open = try await recorder.onHousekeeping({ () throws(RecordingError) in try recorder.index.openSessions().first { $0.stream == stream.rawValue } })
+            else { return }
+            let crossings: [Crossing] = try await BlockingIO.run { () throws -> [Crossing] in
+                var found: [Crossing] = []
+                try reader.records(of: open) { record in
+                    guard record.knownKind == .event, let meta = try? JSONDecoder().decode(EventMeta.self, from: Data(record.meta)),
+                        meta.event == "crossing", let detail = meta.detail,
+                        let crossing = try? JSONDecoder().decode(CrossingRecord.self, from: Data(detail.utf8)).crossing
+                    else { return }
+                    found.append(crossing)
+                }
+                return found
+            }
+            guard !crossings.isEmpty else { return }
+            await pipeline.restore(session: open.id, crossings: crossings, sealed: false, nextTrackID: (crossings.map(\.trackId).max() ?? 0) + 1)
+            logger.notice("count rebuilt from the recorded crossings", metadata: ["herd.stream": "\(stream)", "herd.session": "\(open.id)", "herd.crossings": "\(crossings.count)"])
+        } catch {
+            logger.warning("count not rebuilt from the recording", metadata: ["herd.stream": "\(stream)", "herd.error": "\(error)"])
+        }
     }
 }

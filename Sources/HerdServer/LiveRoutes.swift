@@ -58,10 +58,24 @@ extension HerdServices {
                 entry.to = Timestamp.now().text
                 await services.note(entry)
             }
+            let registry = services.registry
+            let acknowledge: @Sendable (String) async -> Result<Alert, ProtocolError> = { id in
+                guard identity.role == .inspector || identity.role == .admin else {
+                    return .failure(.forbidden("token \(identity.id) (\(identity.role.rawValue)) may not acknowledge alerts"))
+                }
+                for stream in streams.sorted() {
+                    guard let pipeline = registry.existing(stream) else { continue }
+                    if let alert = await pipeline.acknowledge(alert: id, by: "\(identity.name) (\(identity.id))") {
+                        await services.note(HerdServices.entry(identity, "alert.ack", stream: stream.rawValue, session: alert.session, detail: "\(alert.id) \(alert.rule)", remote: remote))
+                        return .success(alert)
+                    }
+                }
+                return .failure(.notFound("no alert \(id) on the streams this socket watches"))
+            }
             let session = ViewerSession(
                 hub: hub, metrics: metrics, shutdown: shutdown, watch: watch, token: identity.id, streams: streams,
                 initialOptions: initialOptions, writeTimeout: .milliseconds(Int(configuration.viewerWriteTimeoutSeconds * 1000)),
-                logger: context.logger)
+                logger: context.logger, acknowledge: acknowledge)
             do {
                 try await session.run(inbound: inbound, outbound: outbound)
             } catch {

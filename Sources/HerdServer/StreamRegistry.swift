@@ -1,3 +1,4 @@
+import HerdAnalysis
 import HerdPipeline
 import HerdProtocol
 import HerdRecording
@@ -16,18 +17,32 @@ final class StreamRegistry: Sendable {
     let metrics: ServerMetrics
     /// Notes a frame that was recorded but could not be shown (a worker fault after the ack).
     private let onRenderFault: @Sendable (PreparedFrame, any Error) -> Void
+    /// Each stream's analysis configuration.
+    let configs: StreamConfigStore
+    /// Alerts, crossings and configuration changes, for the recording.
+    private let onAnalysis: @Sendable (StreamID, AnalysisNote) -> Void
+    /// Runs once for each new pipeline (rebuilds its count from an open session after a restart).
+    private let onCreate: @Sendable (StreamID, StreamPipeline) -> Void
 
     init(
-        hub: LiveHub, codecs: CodecWorkerPool, maxStreams: Int, metrics: ServerMetrics, logger: Logger,
-        onRenderFault: @escaping @Sendable (PreparedFrame, any Error) -> Void = { _, _ in }
+        hub: LiveHub, codecs: CodecWorkerPool, maxStreams: Int, metrics: ServerMetrics, logger: Logger, configs: StreamConfigStore,
+        onRenderFault: @escaping @Sendable (PreparedFrame, any Error) -> Void = { _, _ in },
+        onAnalysis: @escaping @Sendable (StreamID, AnalysisNote) -> Void = { _, _ in },
+        onCreate: @escaping @Sendable (StreamID, StreamPipeline) -> Void = { _, _ in }
     ) {
         self.metrics = metrics
         self.hub = hub
         self.codecs = codecs
         self.maxStreams = maxStreams
         self.logger = logger
+        self.configs = configs
         self.onRenderFault = onRenderFault
+        self.onAnalysis = onAnalysis
+        self.onCreate = onCreate
     }
+
+    /// The stream's pipeline if it runs now.
+    func existing(_ stream: StreamID) -> StreamPipeline? { pipelines.withLock { $0[stream] } }
 
     func pipeline(for stream: StreamID) throws -> StreamPipeline {
         try pipelines.withLock { pipelines in
@@ -36,9 +51,12 @@ final class StreamRegistry: Sendable {
                 throw IngestFailure(code: "tooManyStreams", message: "the server already runs \(maxStreams) streams", status: 503, stream: stream.rawValue)
             }
             let metrics = self.metrics
+            let onAnalysis = self.onAnalysis
             let created = StreamPipeline(
-                stream: stream, hub: hub, codecs: codecs, logger: logger, observer: { metrics.record($0) }, onRenderFault: onRenderFault)
+                stream: stream, hub: hub, codecs: codecs, logger: logger, analysis: configs.config(stream), observer: { metrics.record($0) },
+                onRenderFault: onRenderFault, onAnalysis: { onAnalysis(stream, $0) })
             pipelines[stream] = created
+            onCreate(stream, created)
             return created
         }
     }

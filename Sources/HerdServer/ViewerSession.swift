@@ -8,7 +8,8 @@ import NIOCore
 import Synchronization
 
 /// One inspector's live WebSocket: a writer drains the viewer's mailbox (events first, newest frame per
-/// stream) while a reader applies `options` messages. A socket that accepts nothing for the write
+/// stream) while a reader applies `options` messages and `alert.ack` acknowledgements (the
+/// `alert.acknowledged` event that follows goes to every viewer of the stream, this one included). A socket that accepts nothing for the write
 /// timeout is closed; its mailbox never holds more than one frame per stream.
 struct ViewerSession {
     let hub: LiveHub
@@ -23,6 +24,8 @@ struct ViewerSession {
     let initialOptions: ViewerOptions
     let writeTimeout: Duration
     let logger: Logger
+    /// An `alert.ack` from this viewer: the acknowledged alert, or why not.
+    let acknowledge: @Sendable (String) async -> Result<Alert, ProtocolError>
 
     /// Bytes queued on a viewer's connection above which its writer waits, and below which it resumes.
     static let writeBuffer = ChannelOptions.Types.WriteBufferWaterMark(low: 64 * 1024, high: 512 * 1024)
@@ -101,8 +104,15 @@ struct ViewerSession {
                         continue
                     }
                     do throws(ProtocolError) {
-                        guard try WireJSON.messageType(Array(text.utf8)) == "options" else {
-                            throw ProtocolError.unknownType("viewers may send only {\"type\":\"options\"}")
+                        let type = try WireJSON.messageType(Array(text.utf8))
+                        if type == "alert.ack" {
+                            let ack = try WireJSON.decode(AlertAck.self, from: Array(text.utf8))
+                            guard (1...64).contains(ack.id.utf8.count) else { throw ProtocolError.invalidMessage("alert.ack: id must be 1 to 64 characters") }
+                            _ = try await acknowledge(ack.id).get()
+                            continue
+                        }
+                        guard type == "options" else {
+                            throw ProtocolError.unknownType("viewers send {\"type\":\"options\"} or {\"type\":\"alert.ack\",\"id\":…}")
                         }
                         let update = try WireJSON.decode(ViewerOptions.self, from: Array(text.utf8))
                         try update.validate()
@@ -117,4 +127,10 @@ struct ViewerSession {
             group.cancelAll()
         }
     }
+}
+
+/// `{"type":"alert.ack","id":…}` from an inspector.
+struct AlertAck: Decodable {
+    var type: String
+    var id: String
 }

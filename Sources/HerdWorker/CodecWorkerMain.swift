@@ -1,6 +1,8 @@
 import CHerdWorker
 import Foundation
+import HerdAnalysis
 import HerdCodecs
+import HerdImaging
 import HerdOverlay
 import HerdProtocol
 
@@ -122,10 +124,12 @@ private final class WorkerState {
         try DecodeLimits(maxPixels: open.maxPixels, maxDimension: open.maxDimension, maxBytes: limits.maxBytes)
             .check(width: info.width, height: info.height)
         forget(open.handle)
+        var decodedPixels: PixelBuffer?
         if open.decode == true {
             let image = try composer.prepare(bytes)
             prepared[open.handle] = image
             preparedBytes += image.byteCost
+            decodedPixels = image.pixels
         }
         images[open.handle] = (bytes, info)
         order.append(open.handle)
@@ -140,7 +144,9 @@ private final class WorkerState {
             displayHeight: info.displayHeight)
         var blobs: [[UInt8]] = []
         if open.analysis == true {
-            let picture = try AnalysisDecode.image(bytes, decoder: decoder)
+            // A frame already decoded to pixels (a PNG) is reduced from them, not decoded twice.
+            let picture = try decodedPixels.map { AnalysisImage($0, frameWidth: info.displayWidth, frameHeight: info.displayHeight) }
+                ?? AnalysisDecode.image(bytes, decoder: decoder)
             reply.analysisWidth = picture.width
             reply.analysisHeight = picture.height
             blobs.append(picture.rgb)

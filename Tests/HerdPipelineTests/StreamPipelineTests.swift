@@ -124,17 +124,20 @@ struct StreamPipelineTests {
         try await ingest(pipeline, try header(1), image: good)
     }
 
-    @Test("an opened seal raises one alert event and a banner on every frame while it lasts")
+    @Test("a seal opened after sealing raises one alert event (with the structured alert) and a banner on every frame while it lasts; open while loading is not an alert")
     func sealAlert() async throws {
         let hub = LiveHub()
         let mailbox = ViewerMailbox()
         hub.subscribe(mailbox, to: [stream])
         let pipeline = StreamPipeline(stream: stream, hub: hub, codecs: codecs, logger: Logger(label: "test"))
         let image = try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg")
-        try await ingest(pipeline, try header(1, seal: .open), image: image)
-        try await ingest(pipeline, try header(2, seal: .open), image: image)
+        try await ingest(pipeline, try header(1, seal: .open), image: image)  // loading: open is expected
+        try await ingest(pipeline, try header(2, seal: .locked), image: image)  // the seal event
+        try await ingest(pipeline, try header(3, seal: .open), image: image)
+        try await ingest(pipeline, try header(4, seal: .open), image: image)
         let (frames, events) = await drain(mailbox, frames: 1)
-        #expect(events.filter { $0.contains("seal.open") }.count == 1)
+        #expect(events.filter { $0.contains("seal.open") }.count == 1, "\(events)")
+        #expect(events.contains { $0.contains(#""detail":{"#) && $0.contains(#""seq":3"#) })
         #expect(frames.last?.header.alerts.first?.code == "seal.open")
     }
 

@@ -1,5 +1,3 @@
-import HerdProtocol
-
 /// A counted crossing: evidence, recorded with the session. `seq` is the frame where the track was
 /// first seen on its new side (its box on the line).
 public struct Crossing: Sendable, Hashable, Codable {
