@@ -50,7 +50,9 @@ public struct PenDetector: Detector {
     public func detect(_ image: AnalysisImage) -> [Detection] {
         let w = image.width, h = image.height
         let n = w * h
-        guard n > 0 else { return [] }
+        // Under 3x3 there is no pig to find (and no interior for the ridge scan): a 1-pixel-high PNG is
+        // valid device input.
+        guard w >= 3, h >= 3 else { return [] }
         let infrared = Self.isGrey(image)
         var mask = BinaryMask(width: w, height: h, bits: Self.foreground(image, infrared: infrared))
         mask.open(iterations: parameters.openIterations)
