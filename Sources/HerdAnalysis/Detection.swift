@@ -28,4 +28,25 @@ public struct Detection: Sendable, Hashable {
         let union = a.width * a.height + b.width * b.height - inter
         return union > 0 ? inter / union : 0
     }
+
+    /// One-to-one pairs of `a` and `b` by IoU, highest first, each used once, at `minIoU` or more: the
+    /// matching the tracker, the detection score and the track evaluation all use.
+    public static func greedyMatch(_ a: [PixelRect], _ b: [PixelRect], minIoU: Double) -> [(a: Int, b: Int)] {
+        var pairs: [(Double, Int, Int)] = []
+        for (i, x) in a.enumerated() {
+            for (j, y) in b.enumerated() {
+                let v = iou(x, y)
+                if v >= minIoU { pairs.append((v, i, j)) }
+            }
+        }
+        pairs.sort { $0.0 > $1.0 }
+        var usedA = Set<Int>(), usedB = Set<Int>()
+        var out: [(a: Int, b: Int)] = []
+        for (_, i, j) in pairs where !usedA.contains(i) && !usedB.contains(j) {
+            usedA.insert(i)
+            usedB.insert(j)
+            out.append((i, j))
+        }
+        return out
+    }
 }

@@ -21,22 +21,10 @@ public struct DetectionScore: Sendable, Hashable {
     public mutating func add(detected: [PixelRect], truth: [PixelRect]?, truthCount: Int?) -> DetectionScore {
         var frame = DetectionScore()
         if let truth {
-            var pairs: [(Double, Int, Int)] = []
-            for (i, d) in detected.enumerated() {
-                for (j, t) in truth.enumerated() {
-                    let v = Detection.iou(d, t)
-                    if v >= Self.minIoU { pairs.append((v, i, j)) }
-                }
-            }
-            pairs.sort { $0.0 > $1.0 }
-            var usedD = Set<Int>(), usedT = Set<Int>()
-            for (_, i, j) in pairs where !usedD.contains(i) && !usedT.contains(j) {
-                usedD.insert(i)
-                usedT.insert(j)
-            }
-            frame.truePositives = usedD.count
-            frame.falsePositives = detected.count - usedD.count
-            frame.falseNegatives = truth.count - usedT.count
+            let matched = Detection.greedyMatch(detected, truth, minIoU: Self.minIoU).count
+            frame.truePositives = matched
+            frame.falsePositives = detected.count - matched
+            frame.falseNegatives = truth.count - matched
             frame.boxFrames = 1
         }
         if let count = truthCount ?? truth?.count {

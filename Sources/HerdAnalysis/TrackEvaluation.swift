@@ -41,21 +41,11 @@ public struct TrackEvaluation: Sendable {
             let tracks = tracker.update(found)
             crossings += lineCounter.update(seq: seq, tracks: tracks)
             // Match confirmed, matched tracks to the true boxes of this frame.
-            var pairs: [(Double, Int, Int)] = []
             let truthBoxes = boxesByFrame[index] ?? []
-            for (t, track) in tracks.enumerated() where track.id != nil && track.matched {
-                for (b, box) in truthBoxes.enumerated() {
-                    let v = Detection.iou(track.rect, box.rect)
-                    if v >= 0.3 { pairs.append((v, t, b)) }
-                }
-            }
-            pairs.sort { $0.0 > $1.0 }
-            var usedT = Set<Int>(), usedB = Set<Int>()
+            let live = tracks.filter { $0.id != nil && $0.matched }
             var map: [Int: Int] = [:]
-            for (_, t, b) in pairs where !usedT.contains(t) && !usedB.contains(b) {
-                usedT.insert(t)
-                usedB.insert(b)
-                let id = tracks[t].id!
+            for (t, b) in Detection.greedyMatch(live.map(\.rect), truthBoxes.map(\.rect), minIoU: 0.3) {
+                let id = live[t].id!
                 let pig = truthBoxes[b].pig
                 map[id] = pig
                 if let previous = followed[pig], previous != id { switches += 1 }

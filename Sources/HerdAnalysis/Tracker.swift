@@ -149,24 +149,8 @@ public struct Tracker: Sendable {
         return reported
     }
 
-    /// Pairs by IoU, highest first, each track and box once, at `minIoU` or more.
+    /// Pairs of tracks (their predicted boxes) and boxes, by `Detection.greedyMatch`.
     static func greedy(tracks candidates: [Int], boxes: [Int], _ detections: [Detection], _ tracks: [State], minIoU: Double) -> [(Int, Int)] {
-        var pairs: [(Double, Int, Int)] = []
-        for t in candidates {
-            let predicted = tracks[t].rect
-            for d in boxes {
-                let v = Detection.iou(predicted, detections[d].rect)
-                if v >= minIoU { pairs.append((v, t, d)) }
-            }
-        }
-        pairs.sort { $0.0 > $1.0 }
-        var usedT = Set<Int>(), usedD = Set<Int>()
-        var out: [(Int, Int)] = []
-        for (_, t, d) in pairs where !usedT.contains(t) && !usedD.contains(d) {
-            usedT.insert(t)
-            usedD.insert(d)
-            out.append((t, d))
-        }
-        return out
+        Detection.greedyMatch(candidates.map { tracks[$0].rect }, boxes.map { detections[$0].rect }, minIoU: minIoU).map { (candidates[$0.a], boxes[$0.b]) }
     }
 }
