@@ -211,14 +211,15 @@ public struct PenDetector: Detector {
                 let high = otsu(histogram, from: low + 1)
                 for i in 0..<n where luma(rgb, i) > high { bits[i] = 1 }
             } else {
-                for i in 0..<n {
-                    let r = Int(rgb[3 * i]), g = Int(rgb[3 * i + 1]), b = Int(rgb[3 * i + 2])
-                    let rb = r - b
-                    if r - g > -12 && (r * 3 + g * 6 + b) / 10 > 100 && rb > -5 && b > 90 { bits[i] = 1 }
-                }
+                for i in 0..<n where isPigColour(r: Int(rgb[3 * i]), g: Int(rgb[3 * i + 1]), b: Int(rgb[3 * i + 2])) { bits[i] = 1 }
             }
         }
         return bits
+    }
+
+    /// The colour-frame mask test: pale, pinkish, not saturated (step 1 above).
+    @inline(__always) public static func isPigColour(r: Int, g: Int, b: Int) -> Bool {
+        r - g > -12 && (r * 3 + g * 6 + b) / 10 > 100 && r - b > -5 && b > 90
     }
 
     @inline(__always) static func luma(_ rgb: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int {

@@ -88,7 +88,7 @@ struct SequenceGenerator {
             for col in 0..<w {
                 let i = ((y0 + row) * image.width + x0 + col) * 3
                 let r = Int(image.bytes[i]), g = Int(image.bytes[i + 1]), b = Int(image.bytes[i + 2])
-                let pig = r - g > -12 && (r * 3 + g * 6 + b) / 10 > 100 && r - b > -5 && b > 90
+                let pig = PenDetector.isPigColour(r: r, g: g, b: b)
                 let o = (row * w + col) * 4
                 rgba.bytes[o] = UInt8(r); rgba.bytes[o + 1] = UInt8(g); rgba.bytes[o + 2] = UInt8(b)
                 rgba.bytes[o + 3] = pig ? 255 : 0
@@ -202,35 +202,18 @@ struct SequenceGenerator {
         return truth
     }
 
-    /// The crossings of each walker's centre over the line: the first frame on the new side, counted
-    /// when it stays there three frames (as the counter decides, on true positions).
+    /// The crossings a perfect counter reports: each walker's true box, as a confirmed track with the
+    /// walker's number as id, through the same `LineCounter` the pipeline runs.
     static func crossings(_ scene: Scene) -> [Crossing] {
+        var counter = LineCounter(lines: [line])
         var out: [Crossing] = []
-        for (index, walker) in scene.walkers.enumerated() {
-            var side: Int?
-            var candidate: (side: Int, since: Int, held: Int)?
-            for frame in 0..<scene.frames {
-                guard let (cx, _) = walker.centre(frame) else { continue }
-                let s = cx > line.from.x ? 1 : -1
-                guard let current = side else {
-                    side = s
-                    continue
-                }
-                if s == current {
-                    candidate = nil
-                } else if var c = candidate, c.side == s {
-                    c.held += 1
-                    candidate = c
-                } else {
-                    candidate = (s, frame, 1)
-                }
-                if let c = candidate, c.held >= 3 {
-                    out.append(Crossing(line: line.id, trackId: index + 1, direction: c.side > 0 ? .in : .out, seq: UInt64(c.since + 1)))
-                    side = c.side
-                    candidate = nil
-                }
+        for frame in 0..<scene.frames {
+            let tracks = scene.walkers.enumerated().compactMap { index, walker -> Tracker.Track? in
+                guard let (cx, cy) = walker.centre(frame) else { return nil }
+                return Tracker.Track(id: index + 1, rect: PixelRect(x: cx - 1, y: cy - 1, width: 2, height: 2), confidence: 1, matched: true)
             }
+            out += counter.update(seq: UInt64(frame + 1), tracks: tracks)
         }
-        return out.sorted { $0.seq < $1.seq }
+        return out
     }
 }
