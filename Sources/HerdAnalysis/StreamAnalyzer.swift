@@ -128,11 +128,7 @@ public struct StreamAnalyzer: Sendable {
         }
         lastOccupancy = occupancy
         findings += crossCheckFindings()
-        // The seal event: the e-lock locked during the session. The count is reconciled then.
-        if !sealed, input.sensors?.seal?.state == .locked {
-            sealed = true
-            reconciliation = reconcile(declared: input.declaredHeadCount)
-        }
+        noteSeal(input.sensors, declared: input.declaredHeadCount)
         findings += reconciliation
         let events = alertBook.update(
             findings, now: input.now, timestamp: input.receivedAt.text, session: input.session, seq: input.seq, capturedAt: input.capturedAt.text)
@@ -159,10 +155,7 @@ public struct StreamAnalyzer: Sendable {
     /// Readings without a frame (telemetry): the sensor rules only.
     public mutating func reading(_ sensors: Sensors?, now: Double, at timestamp: Timestamp, session: String?, declaredHeadCount: Int?) -> [AlertEvent] {
         var findings = sensorFindings(sensors, now: now)
-        if !sealed, sensors?.seal?.state == .locked {
-            sealed = true
-            reconciliation = reconcile(declared: declaredHeadCount)
-        }
+        noteSeal(sensors, declared: declaredHeadCount)
         findings += reconciliation
         findings += crossCheckFindings()
         return alertBook.update(findings, now: now, timestamp: timestamp.text, session: session, seq: nil, capturedAt: nil)
@@ -189,6 +182,13 @@ public struct StreamAnalyzer: Sendable {
         var stopped: Double?
         if let gps = sensors.gps { stopped = stopWatch.update(GeoPoint(lat: gps.lat, lon: gps.lon), at: now) }
         return config.rules.evaluate(sensors, sealed: sealed, stoppedFor: stopped)
+    }
+
+    /// The seal event: the e-lock reports `locked` during the session; the count is reconciled then.
+    private mutating func noteSeal(_ sensors: Sensors?, declared: Int?) {
+        guard !sealed, sensors?.seal?.state == .locked else { return }
+        sealed = true
+        reconciliation = reconcile(declared: declared)
     }
 
     private func crossCheckFindings() -> [RuleFinding] {

@@ -58,11 +58,12 @@ public struct SessionReader: Sendable {
         return stored
     }
 
-    /// Every record of a session in chain order (an open session up to its last commit), blobs included.
-    /// Stops at the first unreadable record and throws.
-    public func records(of session: SessionRow, _ body: (Record) throws -> Void) throws {
+    /// Every record of a session in chain order (an open session up to its last commit), blobs included
+    /// unless `withBlobs` is false (a scan for events copies no frame bytes). Stops at the first
+    /// unreadable record and throws.
+    public func records(of session: SessionRow, withBlobs: Bool = true, _ body: (Record) throws -> Void) throws {
         var failure: (any Error)?
-        let walker = SegmentWalker(directory: sessionDirectory(session), verifyHash: false)
+        let walker = SegmentWalker(directory: sessionDirectory(session), verifyHash: false, keepBlobs: { _ in withBlobs })
         let stop = try walker.walk(upTo: session.isOpen ? (session.segment, session.segmentOffset) : nil) { record, _, _, _ in
             do {
                 try body(record)

@@ -140,15 +140,16 @@ final class HerdServices: Sendable {
         var counts: [String: Int]
     }
 
-    /// After a restart mid-loading: when the stream has an open session, its recorded crossings
-    /// rebuild the count (and the next track id continues past the recorded ones).
+    /// After a restart mid-loading (or a pipeline released while idle and created again): when the
+    /// stream has an open session, its recorded crossings rebuild the count (and the next track id
+    /// continues past the recorded ones). One pass over the session's records without their blobs.
     static func restoreCount(stream: StreamID, pipeline: StreamPipeline, recorder: Recorder, reader: SessionReader, logger: Logger) async {
         do {
             guard let open = try await recorder.onHousekeeping({ () throws(RecordingError) in try recorder.index.openSessions().first { $0.stream == stream.rawValue } })
             else { return }
             let crossings: [Crossing] = try await BlockingIO.run { () throws -> [Crossing] in
                 var found: [Crossing] = []
-                try reader.records(of: open) { record in
+                try reader.records(of: open, withBlobs: false) { record in
                     guard record.knownKind == .event, let meta = try? JSONDecoder().decode(EventMeta.self, from: Data(record.meta)),
                         meta.event == "crossing", let detail = meta.detail,
                         let crossing = try? JSONDecoder().decode(CrossingRecord.self, from: Data(detail.utf8)).crossing

@@ -45,8 +45,6 @@ struct AnalysisBench: ParsableCommand {
     }
 
     static func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
-    static func p(_ v: [Double], _ q: Double) -> Double {
-        let s = v.dropFirst(5).sorted()
-        return s[min(s.count - 1, Int(Double(s.count) * q))]
-    }
+    /// Percentile after the 5 warm-up runs.
+    static func p(_ v: [Double], _ q: Double) -> Double { WorkerBench.percentile(Array(v.dropFirst(5)), q) }
 }

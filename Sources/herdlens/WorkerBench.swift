@@ -55,12 +55,12 @@ struct WorkerBench: AsyncParsableCommand {
                 }
             }
             pool.shutdown()
-            let (l50, l99, r50, r99) = (percentile(local, 0.5), percentile(local, 0.99), percentile(remote, 0.5), percentile(remote, 0.99))
+            let (l50, l99, r50, r99) = (Self.percentile(local, 0.5), Self.percentile(local, 0.99), Self.percentile(remote, 0.5), Self.percentile(remote, 0.99))
             let name = (path as NSString).lastPathComponent
             let padded = name.count < 30 ? name + String(repeating: " ", count: 30 - name.count) : name
             print(padded + String(format: " %8.2f / %-8.2f         %8.2f / %-8.2f     %+.2f ms (%+.0f%%)", l50, l99, r50, r99, r50 - l50, (r50 - l50) / l50 * 100))
             print(String(format: "%30@   of which: open round trip %.2f ms, compose inside the worker %.2f ms", "" as NSString,
-                         percentile(opens, 0.5), percentile(inWorker, 0.5)))
+                         Self.percentile(opens, 0.5), Self.percentile(inWorker, 0.5)))
         }
         // Throughput: the first frame, `workers` callers at once.
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: frames[0])))
@@ -89,7 +89,7 @@ struct WorkerBench: AsyncParsableCommand {
         return set
     }
 
-    private func percentile(_ values: [Double], _ p: Double) -> Double {
+    static func percentile(_ values: [Double], _ p: Double) -> Double {
         let s = values.sorted()
         return s.isEmpty ? 0 : s[min(s.count - 1, Int(Double(s.count) * p))]
     }
