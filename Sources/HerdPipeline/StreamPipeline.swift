@@ -229,7 +229,7 @@ public actor StreamPipeline {
 
     /// A session start or end (from the device or the API), with the session id the recorder gave it.
     /// A start resets the count and the seal state and records the analyser's version and
-    /// configuration; an end reconciles the count against the declared head count.
+    /// configuration (the reconciliation at the end comes first, in `sessionEnding`).
     public func session(_ action: SessionMessage.Action, consignment: Consignment?, session: String?) {
         lastActivity = .now
         if action == .start, let consignment { self.consignment = consignment }
@@ -240,10 +240,13 @@ public actor StreamPipeline {
         }
         hub.publish(event: LiveEvent(
             event: action == .start ? "session.start" : "session.end", stream: stream, at: .now(), consignment: consignment, session: session))
-        if action == .end {
-            publish(analyzer.sessionEnded(declaredHeadCount: (consignment ?? self.consignment)?.declaredHeadCount, now: secondsNow, at: .now(), session: session ?? self.session))
-            self.session = nil
-        }
+        if action == .end { self.session = nil }
+    }
+
+    /// The session is about to end: the count is reconciled against the declared head count now, so
+    /// that a mismatch alert is recorded in the session it is about (call before the recorder closes it).
+    public func sessionEnding() {
+        publish(analyzer.sessionEnded(declaredHeadCount: consignment?.declaredHeadCount, now: secondsNow, at: .now(), session: session))
     }
 
     /// An inspector's acknowledgement of an alert; nil when this stream has no such alert.

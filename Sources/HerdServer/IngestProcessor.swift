@@ -187,7 +187,10 @@ struct IngestProcessor: Sendable {
         do throws(RecordingError) {
             switch action {
             case .start: row = try await recorder.startSession(stream: stream, consignment: consignment, openedBy: openedBy)
-            case .end: row = try await recorder.endSession(stream: stream, reason: openedBy)
+            case .end:
+                // Reconciled while the session is still open, so that a count mismatch is recorded in it.
+                await pipeline.sessionEnding()
+                row = try await recorder.endSession(stream: stream, reason: openedBy)
             }
         } catch {
             throw IngestFailure(error, stream: stream.rawValue, seq: nil)
