@@ -106,7 +106,7 @@ struct ViewerSession {
                     do throws(ProtocolError) {
                         let type = try WireJSON.messageType(Array(text.utf8))
                         if type == "alert.ack" {
-                            let ack = try WireJSON.decode(AlertAck.self, from: Array(text.utf8))
+                            let ack = try WireJSON.decode(AlertAckMessage.self, from: Array(text.utf8))
                             guard (1...64).contains(ack.id.utf8.count) else { throw ProtocolError.invalidMessage("alert.ack: id must be 1 to 64 characters") }
                             _ = try await acknowledge(ack.id).get()
                             continue
@@ -127,10 +127,4 @@ struct ViewerSession {
             group.cancelAll()
         }
     }
-}
-
-/// `{"type":"alert.ack","id":…}` from an inspector.
-struct AlertAck: Decodable {
-    var type: String
-    var id: String
 }

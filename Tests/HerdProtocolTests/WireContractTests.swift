@@ -50,6 +50,14 @@ struct WireContractTests {
         case "http-error.json": try roundTrip(HTTPErrorBody.self, json)
         case "live-frame.json": try roundTrip(LiveFrameHeader.self, json)
         case "live-event-online.json", "live-event-alert.json": try roundTrip(LiveEvent.self, json)
+        case "live-event-alert-detail.json":
+            try roundTrip(LiveEvent.self, json)
+            let event = try WireJSON.decode(LiveEvent.self, from: json)
+            #expect(event.detail?.acknowledged?.by.hasPrefix("Chan Tai Man") == true && event.detail?.message.zhHant.contains("熱應激") == true)
+        case "live-event-crossing.json":
+            try roundTrip(LiveEvent.self, json)
+            #expect(try WireJSON.decode(LiveEvent.self, from: json).crossing == Crossing(line: "ramp", trackId: 37, direction: .in, seq: 2210))
+        case "viewer-alert-ack.json": try roundTrip(AlertAckMessage.self, json)
         case "viewer-options.json":
             let options = try WireJSON.decode(ViewerOptions.self, from: json)
             #expect(options.maxWidth == 640 && options.overlay == false)
