@@ -38,6 +38,9 @@ public struct IntegrityChecks: Sendable {
     /// Recent (receivedAt − capturedAt), for the skew: the smallest is the clock offset plus transit.
     private var delays: [Double] = []
 
+    /// Receive times kept for the rate (a flood cannot grow the window past this).
+    static let maxArrivals = 2_000
+
     public init(parameters: Parameters = Parameters()) {
         self.parameters = parameters
     }
@@ -65,19 +68,18 @@ public struct IntegrityChecks: Sendable {
 
         arrivals.append(received)
         arrivals.removeAll { received - $0 > parameters.rateWindowSeconds }
-        if let first = arrivals.first, received - first >= parameters.rateWindowSeconds * 0.8 || arrivals.count >= 2 {
-            let span = max(received - first, 1e-3)
-            let rate = Double(arrivals.count - 1) / span
-            if received - first >= parameters.rateWindowSeconds * 0.8 {
-                if let base = baselineRate, base >= 1, rate < parameters.rateCollapseRatio * base {
-                    found.append(RuleFinding(
-                        rule: "frame.rateCollapse", severity: .warning, values: ["fps": String(format: "%.1f", rate), "baselineFps": String(format: "%.1f", base)],
-                        message: LocalizedText(
-                            en: String(format: "Frame rate fell to %.1f fps (usually %.1f)", rate, base), zhHans: String(format: "帧率降至 %.1f fps（通常 %.1f）", rate, base),
-                            zhHant: String(format: "幀率降至 %.1f fps（通常 %.1f）", rate, base))))
-                } else {
-                    baselineRate = baselineRate.map { 0.95 * $0 + 0.05 * rate } ?? rate
-                }
+        if arrivals.count > Self.maxArrivals { arrivals.removeFirst(arrivals.count - Self.maxArrivals) }
+        // The rate over a window at least 80% full: a collapse against the baseline, or it feeds the baseline.
+        if let first = arrivals.first, received - first >= parameters.rateWindowSeconds * 0.8 {
+            let rate = Double(arrivals.count - 1) / max(received - first, 1e-3)
+            if let base = baselineRate, base >= 1, rate < parameters.rateCollapseRatio * base {
+                found.append(RuleFinding(
+                    rule: "frame.rateCollapse", severity: .warning, values: ["fps": String(format: "%.1f", rate), "baselineFps": String(format: "%.1f", base)],
+                    message: LocalizedText(
+                        en: String(format: "Frame rate fell to %.1f fps (usually %.1f)", rate, base), zhHans: String(format: "帧率降至 %.1f fps（通常 %.1f）", rate, base),
+                        zhHant: String(format: "幀率降至 %.1f fps（通常 %.1f）", rate, base))))
+            } else {
+                baselineRate = baselineRate.map { 0.95 * $0 + 0.05 * rate } ?? rate
             }
         }
 

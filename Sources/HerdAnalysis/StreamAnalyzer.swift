@@ -21,7 +21,6 @@ public struct StreamAnalyzer: Sendable {
     public private(set) var sealed = false
     /// The latest reconciliation findings (kept raised until the next session).
     private var reconciliation: [RuleFinding] = []
-    private var lastOccupancy: [String: Int] = [:]
 
     public init(stream: String, config: AnalysisConfig = AnalysisConfig(), makeID: @escaping @Sendable () -> String) {
         self.stream = stream
@@ -126,7 +125,6 @@ public struct StreamAnalyzer: Sendable {
                         en: "\(n) pigs in \(zone.id) (limit \(limit))", zhHans: "\(zone.id) 内有 \(n) 头猪（上限 \(limit)）", zhHant: "\(zone.id) 內有 \(n) 頭豬（上限 \(limit)）")))
             }
         }
-        lastOccupancy = occupancy
         findings += crossCheckFindings()
         noteSeal(input.sensors, declared: input.declaredHeadCount)
         findings += reconciliation

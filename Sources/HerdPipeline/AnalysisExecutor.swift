@@ -26,7 +26,7 @@ public final class AnalysisExecutor: Sendable {
 public enum AnalysisNote: Sendable {
     case alert(AlertEvent)
     /// A counted crossing and the net count per line after it.
-    case crossing(Crossing, counts: [String: Int], session: String?)
+    case crossing(Crossing, counts: [String: Int])
     /// The analyser's version and configuration in force from now on (canonical JSON).
     case configuration(version: String, json: [UInt8])
 }

@@ -145,7 +145,7 @@ public actor StreamPipeline {
     private func publish(_ crossing: Crossing) {
         let counts = analyzer.totals.mapValues { $0.in - $0.out }
         hub.publish(event: LiveEvent(event: "crossing", stream: stream, at: .now(), session: session, crossing: crossing, counts: counts))
-        onAnalysis(.crossing(crossing, counts: counts, session: session))
+        onAnalysis(.crossing(crossing, counts: counts))
     }
 
     /// Waits for the frames before this one, in arrival order; false at once when too many wait.

@@ -125,7 +125,7 @@ final class HerdServices: Sendable {
         switch note {
         case .alert(let event):
             recorder.event(stream: stream, event: "alert.\(event.change.rawValue)", seq: event.alert.seq, detail: WireJSON.encodeString(event.alert))
-        case .crossing(let crossing, let counts, _):
+        case .crossing(let crossing, let counts):
             recorder.event(stream: stream, event: "crossing", seq: crossing.seq, detail: WireJSON.encodeString(CrossingRecord(crossing: crossing, counts: counts)))
         case .configuration(let version, let json):
             let hash = SHA256.hash(data: json).map { String(format: "%02x", $0) }.joined()

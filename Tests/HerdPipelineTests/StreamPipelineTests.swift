@@ -135,6 +135,7 @@ struct StreamPipelineTests {
         try await ingest(pipeline, try header(2, seal: .locked), image: image)  // the seal event
         try await ingest(pipeline, try header(3, seal: .open), image: image)
         try await ingest(pipeline, try header(4, seal: .open), image: image)
+        await pipeline.renderIdle()  // the mailbox then holds the newest frame, which shows the banner
         let (frames, events) = await drain(mailbox, frames: 1)
         #expect(events.filter { $0.contains("seal.open") }.count == 1, "\(events)")
         #expect(events.contains { $0.contains(#""detail":{"#) && $0.contains(#""seq":3"#) })
