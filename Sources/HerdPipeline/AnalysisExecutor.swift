@@ -1,24 +1,68 @@
-import Dispatch
 import Foundation
 import HerdProtocol
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Runs the analysis stage off Swift's cooperative pool and NIO's event loops: a few serial dispatch
-/// queues (one per core), each stream always on the same one, so one stream's frames run in order and
-/// a busy stream delays only the streams that share its queue.
+/// Runs the analysis stage off Swift's cooperative pool and NIO's event loops: a few threads of its
+/// own (one per core), each stream always on the same one, so one stream's frames run in order and a
+/// busy stream delays only the streams that share its thread. The threads run at a lower priority
+/// (`niceness`): when the CPU is short, acknowledging frames and feeding viewers go first and analysis
+/// waits, rather than the other way round. (The dispatch queues used before ran at
+/// `.userInitiated`, which libdispatch on Linux maps to nice −4: above NIO's event loops.)
 public final class AnalysisExecutor: Sendable {
-    private let queues: [DispatchQueue]
+    private let workers: [Worker]
 
     public static let shared = AnalysisExecutor()
 
+    /// Added to the threads' nice value (Linux; ignored where it cannot be set).
+    public static let niceness: Int32 = 5
+
     public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
-        queues = (0..<max(1, threads)).map { DispatchQueue(label: "herd.analysis.\($0)", qos: .userInitiated) }
+        workers = (0..<max(1, threads)).map { Worker(name: "herd-analysis-\($0)") }
     }
 
     public func run<T: Sendable>(for stream: StreamID, _ body: @escaping @Sendable () -> T) async -> T {
         var hasher = Hasher()
         hasher.combine(stream.rawValue)
-        let queue = queues[Int(UInt(bitPattern: hasher.finalize()) % UInt(queues.count))]
-        return await withCheckedContinuation { continuation in queue.async { continuation.resume(returning: body()) } }
+        let worker = workers[Int(UInt(bitPattern: hasher.finalize()) % UInt(workers.count))]
+        return await withCheckedContinuation { continuation in worker.submit { continuation.resume(returning: body()) } }
+    }
+
+    /// One thread and its jobs, first in first out. Jobs come from streams' accept stages, each waiting
+    /// for its own, so the queue holds at most one job per stream.
+    private final class Worker: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var jobs: [@Sendable () -> Void] = []
+
+        init(name: String) {
+            let thread = Thread { [self] in
+                #if canImport(Glibc)
+                // On Linux the nice value is per thread, and `who` 0 is the calling thread.
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, AnalysisExecutor.niceness)
+                Thread.current.name = name  // set from the thread itself, so `top -H` shows it
+                #endif
+                loop()
+            }
+            thread.start()
+        }
+
+        func submit(_ job: @escaping @Sendable () -> Void) {
+            condition.lock()
+            jobs.append(job)
+            condition.signal()
+            condition.unlock()
+        }
+
+        private func loop() {
+            while true {
+                condition.lock()
+                while jobs.isEmpty { condition.wait() }
+                let job = jobs.removeFirst()
+                condition.unlock()
+                job()
+            }
+        }
     }
 }
 
