@@ -12,7 +12,12 @@ swift build --build-tests
 python3 Tests/Browser/viewer_test.py --herdlens .build/debug/herdlens --screenshot out/viewer.png
 # The auditor's page: sign in, filter, open a recording, seek, step, overlay, play, verify, export, language.
 python3 Tests/Browser/auditor_test.py --herdlens .build/debug/herdlens --screenshots out
-swift test --skip-build
+# Two processes: the tests that boot servers over real sockets apart from the CPU-heavy unit tests.
+# Swift's cooperative pool has one thread per core; on 2 cores, unit tests drawing frames in
+# process held both threads for 20 s and servers under test in the same process missed their
+# clients' read deadlines (seen in CI). A server in production has its pool to itself.
+swift test --skip-build --skip 'HerdServerTests|HerdlensTests'
+swift test --skip-build --filter 'HerdServerTests|HerdlensTests'
 # Export as an auditor's tools read it: MCAP through the Python mcap package, bundles through zipfile and
 # `herdlens verify` (pinned, unpinned, tampered), the audit log through `herdlens audit verify`.
 python3 scripts/check-export.py --herdlens .build/debug/herdlens

@@ -1,4 +1,5 @@
 import Foundation
+import HerdTesting
 
 /// A raw TCP exchange with the server: what a client library that is not ours sees, byte for byte.
 enum RawHTTP {
@@ -11,9 +12,7 @@ enum RawHTTP {
     /// Sends `request` and reads until the server closes (or 30 s pass, or a 101 head is complete), on a thread of its own: blocking
     /// a cooperative thread could starve the server under test.
     static func exchange(port: Int, _ request: String) async throws -> Response {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try blockingExchange(port: port, request) }) }
-        }
+        try await OffPool.run { try blockingExchange(port: port, request) }
     }
 
     private static func blockingExchange(port: Int, _ request: String) throws -> Response {

@@ -8,6 +8,8 @@ import Testing
 struct ComposeCommandTests {
     struct Run {
         var status: Int32
+        /// False when it died of a signal (`status` is then the signal).
+        var exited: Bool
         var stdout: String
         var stderr: String
     }
@@ -20,9 +22,17 @@ struct ComposeCommandTests {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }()
 
-    func herdlens(_ arguments: [String]) throws -> Run {
+    /// Runs the real binary and waits for it off the cooperative pool (see `OffPool`).
+    func herdlens(_ arguments: [String]) async throws -> Run {
+        let run = try await OffPool.run { try Self.runBlocking(arguments) }
+        // A signal (the crash this suite exists for) is never an exit code.
+        #expect(run.exited, "herdlens \(arguments.joined(separator: " ")) died of signal \(run.status)")
+        return run
+    }
+
+    private static func runBlocking(_ arguments: [String]) throws -> Run {
         let process = Process()
-        process.executableURL = Self.binary
+        process.executableURL = binary
         process.arguments = arguments
         process.currentDirectoryURL = SampleFrames.repositoryRoot
         let out = Pipe(), err = Pipe()
@@ -36,9 +46,9 @@ struct ComposeCommandTests {
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         deadline.cancel()
-        // A signal (the crash this suite exists for) is never an exit code.
-        #expect(process.terminationReason == .exit, "herdlens \(arguments.joined(separator: " ")) died of signal \(process.terminationStatus)")
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        return Run(
+            status: process.terminationStatus, exited: process.terminationReason == .exit,
+            stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     func temporaryDirectory() throws -> URL {
@@ -51,25 +61,25 @@ struct ComposeCommandTests {
     var annotations: String { SampleFrames.url("frames", "pen-day-720p.annotations.json").path }
 
     @Test("one frame to JPEG and to PNG")
-    func singleFrame() throws {
+    func singleFrame() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         for name in ["out.jpg", "out.png"] {
             let output = dir.appendingPathComponent(name)
-            let run = try herdlens(["compose", "--annotations", annotations, "--output", output.path, frame])
+            let run = try await herdlens(["compose", "--annotations", annotations, "--output", output.path, frame])
             #expect(run.status == 0, "\(run.stderr)")
             let image = try ImageDecoder().decode([UInt8](Data(contentsOf: output)))
             #expect(image.width == 1280 && image.height == 720)
         }
-        let run = try herdlens(["compose", "--quality", "60", "-v", "--annotations", annotations, "--output", dir.appendingPathComponent("q.jpg").path, frame])
+        let run = try await herdlens(["compose", "--quality", "60", "-v", "--annotations", annotations, "--output", dir.appendingPathComponent("q.jpg").path, frame])
         #expect(run.status == 0 && run.stdout.contains("path=pixels"))
     }
 
     @Test("batch mode over a directory uses each frame's sidecar")
-    func batch() throws {
+    func batch() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let run = try herdlens(["compose", "-v", "--output", dir.path, SampleFrames.root.appendingPathComponent("frames").path])
+        let run = try await herdlens(["compose", "-v", "--output", dir.path, SampleFrames.root.appendingPathComponent("frames").path])
         #expect(run.status == 0, "\(run.stderr)")
         let written = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
         #expect(written.count == SampleFrames.frameNames.count)
@@ -78,11 +88,11 @@ struct ComposeCommandTests {
     }
 
     @Test("a bad image exits 3 naming the file, and the rest of the batch is still written")
-    func badImage() throws {
+    func badImage() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let bad = SampleFrames.url("malformed", "truncated--jpeg-half.jpg").path
-        let run = try herdlens(["compose", "--output", dir.path, bad, frame])
+        let run = try await herdlens(["compose", "--output", dir.path, bad, frame])
         #expect(run.status == 3)
         #expect(run.stderr.contains("truncated--jpeg-half.jpg") && run.stderr.contains("truncated"))
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("pen-day-720p.jpg").path))
@@ -92,31 +102,31 @@ struct ComposeCommandTests {
         let handle = try FileHandle(forWritingTo: huge)
         try handle.truncate(atOffset: 70 * 1024 * 1024)
         try handle.close()
-        let tooLarge = try herdlens(["compose", "--output", dir.appendingPathComponent("h.jpg").path, huge.path])
+        let tooLarge = try await herdlens(["compose", "--output", dir.appendingPathComponent("h.jpg").path, huge.path])
         #expect(tooLarge.status == 3 && tooLarge.stderr.contains("tooLarge"))
         // The pixel limit is configurable: a 720p frame is over a 0.5 MP limit.
-        let limited = try herdlens(["compose", "--max-megapixels", "0.5", "--output", dir.appendingPathComponent("l.jpg").path, frame])
+        let limited = try await herdlens(["compose", "--max-megapixels", "0.5", "--output", dir.appendingPathComponent("l.jpg").path, frame])
         #expect(limited.status == 3 && limited.stderr.contains("tooLarge"))
     }
 
     /// Every refused input ends the process with exit 3 and its code, never a signal; the hostile inputs
     /// that crashed the coefficient path (issue 7) are composed.
     @Test("refused inputs exit 3 with their code, never a signal", arguments: SampleFrames.malformedNames)
-    func refusedInput(name: String) throws {
+    func refusedInput(name: String) async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let expected = String(name.split(separator: "-", maxSplits: 1)[0])
-        let run = try herdlens(["compose", "--output", dir.appendingPathComponent("out.jpg").path, SampleFrames.url("malformed", name).path])
+        let run = try await herdlens(["compose", "--output", dir.appendingPathComponent("out.jpg").path, SampleFrames.url("malformed", name).path])
         #expect(run.status == 3, "\(name): \(run.stderr)")
         #expect(run.stderr.contains(name) && run.stderr.contains(expected), "\(name): \(run.stderr)")
     }
 
     @Test("hostile inputs compose", arguments: SampleFrames.hostileNames)
-    func hostileInput(name: String) throws {
+    func hostileInput(name: String) async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let output = dir.appendingPathComponent("out.jpg")
-        let run = try herdlens(["compose", "-v", "--annotations", SampleFrames.url("frames", "pen-day-720p.annotations.json").path,
+        let run = try await herdlens(["compose", "-v", "--annotations", SampleFrames.url("frames", "pen-day-720p.annotations.json").path,
                                 "--output", output.path, SampleFrames.url("hostile", name).path])
         #expect(run.status == 0, "\(name): \(run.stderr)")
         #expect(run.stdout.contains("path=pixels"))
@@ -125,28 +135,28 @@ struct ComposeCommandTests {
     }
 
     @Test("bad annotations exit 4")
-    func badAnnotations() throws {
+    func badAnnotations() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let invalid = SampleFrames.repositoryRoot.appendingPathComponent("Protocol/v1/examples/invalid/invalidAnnotation--bad-colour.json").path
-        let run = try herdlens(["compose", "--annotations", invalid, "--output", dir.appendingPathComponent("o.jpg").path, frame])
+        let run = try await herdlens(["compose", "--annotations", invalid, "--output", dir.appendingPathComponent("o.jpg").path, frame])
         #expect(run.status == 4)
         #expect(run.stderr.contains("bad-colour.json") && run.stderr.contains("invalidAnnotation"))
         let garbage = SampleFrames.repositoryRoot.appendingPathComponent("Protocol/v1/examples/invalid/badJSON--not-json.json").path
-        #expect(try herdlens(["compose", "--annotations", garbage, "--output", dir.appendingPathComponent("o.jpg").path, frame]).status == 4)
+        #expect(try await herdlens(["compose", "--annotations", garbage, "--output", dir.appendingPathComponent("o.jpg").path, frame]).status == 4)
     }
 
     @Test("I/O errors exit 5, usage errors 64")
-    func ioAndUsage() throws {
+    func ioAndUsage() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let missing = try herdlens(["compose", "--output", dir.appendingPathComponent("o.jpg").path, "/nonexistent/frame.jpg"])
+        let missing = try await herdlens(["compose", "--output", dir.appendingPathComponent("o.jpg").path, "/nonexistent/frame.jpg"])
         #expect(missing.status == 5 && missing.stderr.contains("/nonexistent/frame.jpg"))
-        let unwritable = try herdlens(["compose", "--output", "/proc/herdlens/o.jpg", frame])
+        let unwritable = try await herdlens(["compose", "--output", "/proc/herdlens/o.jpg", frame])
         #expect(unwritable.status == 5)
-        let badExtension = try herdlens(["compose", "--output", dir.appendingPathComponent("o.gif").path, frame])
+        let badExtension = try await herdlens(["compose", "--output", dir.appendingPathComponent("o.gif").path, frame])
         #expect(badExtension.status == 5)
-        #expect(try herdlens(["compose", "--quality", "500", "--output", "x.jpg", frame]).status == 64)
-        #expect(try herdlens(["compose", "--output", "x.jpg"]).status == 64)
+        #expect(try await herdlens(["compose", "--quality", "500", "--output", "x.jpg", frame]).status == 64)
+        #expect(try await herdlens(["compose", "--output", "x.jpg"]).status == 64)
     }
 }

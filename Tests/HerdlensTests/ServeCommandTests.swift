@@ -14,9 +14,9 @@ struct ServeCommandTests {
     func sigtermDrains() async throws {
         let dir = try cli.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let token = try cli.herdlens(["token", "issue", "--data", dir.path, "--role", "device", "--stream", "cam-1"]).stdout
+        let token = try await cli.herdlens(["token", "issue", "--data", dir.path, "--role", "device", "--stream", "cam-1"]).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let (server, output) = try startServer(["serve", "--data", dir.path, "--port", "0", "--log-level", "warning"])
+        let (server, output) = try await startServer(["serve", "--data", dir.path, "--port", "0", "--log-level", "warning"])
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
         let port = try #require(Self.port(in: output), "\(output)")
         let device = Process()
@@ -27,7 +27,7 @@ struct ServeCommandTests {
         device.standardError = FileHandle.nullDevice
         try device.run()
         defer { if device.isRunning { kill(device.processIdentifier, SIGKILL) } }
-        let inspector = try cli.herdlens(["token", "issue", "--data", dir.path, "--role", "inspector", "--stream", "*"]).stdout
+        let inspector = try await cli.herdlens(["token", "issue", "--data", dir.path, "--role", "inspector", "--stream", "*"]).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
         var headers = HTTPFields()
         headers[.authorization] = "Bearer \(inspector)"
@@ -66,14 +66,14 @@ struct ServeCommandTests {
     }
 
     @Test("--demo never wipes a data directory it did not make, and needs a fixed port")
-    func demoRefusals() throws {
+    func demoRefusals() async throws {
         let dir = try cli.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        _ = try cli.herdlens(["token", "issue", "--data", dir.path, "--role", "admin", "--stream", "*"])
-        let refused = try cli.herdlens(["serve", "--demo", "--data", dir.path, "--port", "1"])
+        _ = try await cli.herdlens(["token", "issue", "--data", dir.path, "--role", "admin", "--stream", "*"])
+        let refused = try await cli.herdlens(["serve", "--demo", "--data", dir.path, "--port", "1"])
         #expect(refused.status == 64 && refused.stderr.contains("did not make"), "\(refused)")
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("identity.sqlite").path), "real tokens were deleted")
-        let anyPort = try cli.herdlens(["serve", "--demo", "--data", dir.appendingPathComponent("fresh").path, "--port", "0"])
+        let anyPort = try await cli.herdlens(["serve", "--demo", "--data", dir.appendingPathComponent("fresh").path, "--port", "0"])
         #expect(anyPort.status == 64 && anyPort.stderr.contains("fixed --port"), "\(anyPort)")
     }
 
@@ -85,7 +85,7 @@ struct ServeCommandTests {
         for run in 1...2 {
             let port = try Self.freePort()
             // Started in a directory with no SampleFrames.
-            let (server, text) = try startServer(
+            let (server, text) = try await startServer(
                 ["serve", "--demo", "--data", data.path, "--port", "\(port)", "--log-level", "warning"], in: dir)
             defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
             #expect(Self.port(in: text) == port)
@@ -96,18 +96,22 @@ struct ServeCommandTests {
             var metrics = ""
             for _ in 0..<300 where !streams.allSatisfy(metrics.contains) {
                 try await Task.sleep(for: .milliseconds(100))
-                metrics = Self.get(port: port, path: "/metrics") ?? ""
+                metrics = await Self.get(port: port, path: "/metrics") ?? ""
             }
             #expect(streams.allSatisfy(metrics.contains), "run \(run): \(metrics)")
             server.terminate()
-            server.waitUntilExit()
+            try await OffPool.run { server.waitUntilExit() }
             #expect(server.terminationStatus == 0)
         }
     }
 
     /// Starts `herdlens` with `arguments` and reads its stdout up to the end of the "listening on" line
-    /// (or until it exits): the running process and what it printed.
-    func startServer(_ arguments: [String], in directory: URL? = nil) throws -> (server: Process, output: String) {
+    /// (or until it exits): the running process and what it printed. Reads off the cooperative pool.
+    func startServer(_ arguments: [String], in directory: URL? = nil) async throws -> (server: Process, output: String) {
+        try await OffPool.run { try Self.startServerBlocking(arguments, in: directory) }
+    }
+
+    private static func startServerBlocking(_ arguments: [String], in directory: URL?) throws -> (server: Process, output: String) {
         let server = Process()
         server.executableURL = ComposeCommandTests.binary
         server.arguments = arguments
@@ -134,7 +138,11 @@ struct ServeCommandTests {
     }
 
     /// A plain HTTP/1.1 GET over a POSIX socket (`Connection: close`): the response, head and body.
-    static func get(port: Int, path: String) -> String? {
+    static func get(port: Int, path: String) async -> String? {
+        try? await OffPool.run { getBlocking(port: port, path: path) }
+    }
+
+    private static func getBlocking(port: Int, path: String) -> String? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
