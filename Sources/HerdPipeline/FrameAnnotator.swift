@@ -14,7 +14,8 @@ public struct FrameAnnotator: Sendable {
         for header: DeviceFrameHeader, sensors: Sensors?, consignment: Consignment?, receivedAt: Timestamp, width: Int, height: Int,
         analysis: StreamAnalyzer.Frame?, deviceBoxesAsSent: Bool
     ) -> AnnotationSet {
-        var items: [Annotation] = deviceBoxesAsSent ? (header.detections ?? []).map { .box($0) } : []
+        // What the device drew is the device's, whatever source it claimed (its ids are kept).
+        var items: [Annotation] = deviceBoxesAsSent ? (header.detections ?? []).map { Annotation.box($0).identified(nil, source: .device) } : []
         if let analysis { items += analysis.annotations }
         var hud: [HUDAnnotation.Entry] = []
         if let id = consignment?.id { hud.append(.init(key: "Consignment", value: id)) }
@@ -34,8 +35,8 @@ public struct FrameAnnotator: Sendable {
         hud.append(.init(key: "Device time", value: Self.clock(header.capturedAt)))
         let skewMs = Int(((receivedAt.secondsSince1970 - header.capturedAt.secondsSince1970) * 1000).rounded())
         hud.append(.init(key: "Skew", value: "\(skewMs >= 0 ? "+" : "")\(skewMs) ms"))
-        items.append(.hud(HUDAnnotation(position: .top, entries: hud)))
-        items += (analysis?.raised ?? []).prefix(4).map { .alert($0.banner) }
+        items.append(Annotation.hud(HUDAnnotation(position: .top, entries: hud)).identified("hud", source: .rule))
+        items += (analysis?.raised ?? []).prefix(4).map { Annotation.alert($0.banner).identified("alert-\($0.id)", source: .rule) }
         return AnnotationSet(frame: FrameSize(width: width, height: height), items: items)
     }
 

@@ -5,6 +5,10 @@ public struct AlertAnnotation: Sendable, Hashable, Codable {
     /// Stable rule code, e.g. `seal.open`.
     public var code: String?
     public var style: AnnotationStyle?
+    /// Optional identity, stable across frames where the producer keeps it (`track-12`, `line-ramp`).
+    public var id: String?
+    /// Who made it; absent in payloads from before v1.3.
+    public var source: AnnotationSource?
 
     public init(severity: Severity, message: String, code: String? = nil, style: AnnotationStyle? = nil) {
         self.severity = severity
@@ -14,7 +18,7 @@ public struct AlertAnnotation: Sendable, Hashable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case kind, severity, message, code, style
+        case kind, severity, message, code, style, id, source
     }
 
     public init(from decoder: any Decoder) throws {
@@ -23,6 +27,8 @@ public struct AlertAnnotation: Sendable, Hashable, Codable {
         message = try c.decode(String.self, forKey: .message)
         code = try c.decodeIfPresent(String.self, forKey: .code)
         style = try c.decodeIfPresent(AnnotationStyle.self, forKey: .style)
+        id = try c.decodeIfPresent(String.self, forKey: .id)
+        source = try c.decodeIfPresent(AnnotationSource.self, forKey: .source)
     }
 
     /// Encodes with `"kind": "alert"`, so an alert stands alone on the wire as it does inside a set.
@@ -33,5 +39,7 @@ public struct AlertAnnotation: Sendable, Hashable, Codable {
         try c.encode(message, forKey: .message)
         try c.encodeIfPresent(code, forKey: .code)
         try c.encodeIfPresent(style, forKey: .style)
+        try c.encodeIfPresent(id, forKey: .id)
+        try c.encodeIfPresent(source, forKey: .source)
     }
 }

@@ -50,7 +50,18 @@ struct AnnotationValidator {
         if let o = style.opacity, !(o.isFinite && o >= 0 && o <= 1) { throw fail("style.opacity", "must be 0...1") }
     }
 
+    /// 1 to 128 characters, none of them white space, a control character, `"`, `/` or `\`: ids name
+    /// zones and lines in any script (`zone-猪圈A`) yet stay one token in a log line or a path.
+    private func identity(_ id: String?) throws(AnnotationError) {
+        guard let id else { return }
+        let bad = id.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || "\"/\\".unicodeScalars.contains($0) }
+        guard (1...128).contains(id.unicodeScalars.count), !bad else {
+            throw fail("id", "'\(id.prefix(80))' is not 1 to 128 characters without spaces, control characters, quotes or slashes")
+        }
+    }
+
     func validate(_ item: Annotation) throws(AnnotationError) {
+        try identity(item.id)
         switch item {
         case .box(let box):
             try number(box.rect.x, "rect.x")

@@ -9,6 +9,10 @@ public struct BoxAnnotation: Sendable, Hashable, Codable {
     /// Tracker identity, stable across frames.
     public var trackId: Int?
     public var style: AnnotationStyle?
+    /// Optional identity, stable across frames where the producer keeps it (`track-12`, `line-ramp`).
+    public var id: String?
+    /// Who made it; absent in payloads from before v1.3.
+    public var source: AnnotationSource?
 
     public init(
         rect: PixelRect, label: String? = nil, objectClass: String? = nil, confidence: Double? = nil,
@@ -23,7 +27,7 @@ public struct BoxAnnotation: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case rect, label, confidence, trackId, style
+        case rect, label, confidence, trackId, style, id, source
         case objectClass = "class"
     }
 }

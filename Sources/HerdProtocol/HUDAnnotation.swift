@@ -18,6 +18,10 @@ public struct HUDAnnotation: Sendable, Hashable, Codable {
     public var position: Position?
     public var entries: [Entry]
     public var style: AnnotationStyle?
+    /// Optional identity, stable across frames where the producer keeps it (`track-12`, `line-ramp`).
+    public var id: String?
+    /// Who made it; absent in payloads from before v1.3.
+    public var source: AnnotationSource?
 
     public init(position: Position? = nil, entries: [Entry], style: AnnotationStyle? = nil) {
         self.position = position

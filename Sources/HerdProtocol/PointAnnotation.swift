@@ -9,6 +9,10 @@ public struct PointAnnotation: Sendable, Hashable, Codable {
     public var shape: Shape?
     public var label: String?
     public var style: AnnotationStyle?
+    /// Optional identity, stable across frames where the producer keeps it (`track-12`, `line-ramp`).
+    public var id: String?
+    /// Who made it; absent in payloads from before v1.3.
+    public var source: AnnotationSource?
 
     public init(at: PixelPoint, shape: Shape? = nil, label: String? = nil, style: AnnotationStyle? = nil) {
         self.at = at

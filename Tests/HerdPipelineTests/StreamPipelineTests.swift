@@ -57,6 +57,9 @@ struct StreamPipelineTests {
         let frame = try #require(frames.first)
         #expect(frame.seq == 1 && frame.header.width == 1280 && frame.header.overlay)
         #expect(frame.header.annotations.contains { if case .box = $0 { true } else { false } })
+        // v1.3 identity: the device's box (not yet a confirmed track) is the device's; the HUD is a rule's.
+        #expect(frame.header.annotations.filter { $0.kind == "box" }.allSatisfy { $0.source == .device })
+        #expect(frame.header.annotations.contains { $0.kind == "hud" && $0.id == "hud" && $0.source == .rule })
         let hud = frame.header.annotations.compactMap { if case .hud(let h) = $0 { h } else { nil } }.first
         #expect(hud?.entries.contains { $0.key == "Plate" && $0.value == "粤B·12345" } == true)
         #expect(hud?.entries.contains { $0.key == "Skew" } == true)

@@ -56,6 +56,30 @@ struct AnnotationModelTests {
         #expect(json.contains(#""at":[5,6]"#))
     }
 
+    @Test("identity is optional and additive: id and source round-trip on every kind, old payloads decode without them")
+    func identity() throws {
+        let set = try AnnotationSet.decode(json: Data(contentsOf: Self.examples.appendingPathComponent("annotations-identified.json")))
+        #expect(Set(set.items.compactMap(\.source)) == Set(AnnotationSource.allCases))
+        #expect(set.items.map(\.id) == ["line-ramp", "zone-pen-a", "track-12", nil, "cam-7", "mark-3", "hud", "alert-a-0001"])
+        let old = try AnnotationSet.decode(json: Data(contentsOf: Self.examples.appendingPathComponent("annotations-all-kinds.json")))
+        #expect(old.items.allSatisfy { $0.id == nil && $0.source == nil })
+        // Set on every kind, then encoded and decoded again.
+        let marked = AnnotationSet(frame: old.frame, items: old.items.enumerated().map { $1.identified("item-\($0)", source: .rule) })
+        let again = try AnnotationSet.decode(json: marked.encodedJSON())
+        #expect(again == marked && again.items.count == old.items.count)
+        #expect(again.items.enumerated().allSatisfy { $1.id == "item-\($0)" && $1.source == .rule })
+        #expect(Set(again.items.map(\.kind)).count == 8)
+        // Ids name zones in any script.
+        let chinese = #"{"version":1,"frame":{"width":10,"height":10},"items":[{"kind":"polygon","points":[[0,0],[5,0],[5,5]],"id":"zone-猪圈A","source":"rule"}]}"#
+        #expect(try AnnotationSet.decode(json: Data(chinese.utf8)).items[0].id == "zone-猪圈A")
+        // An id of nil keeps the one there.
+        #expect(again.items[0].identified(nil, source: .tracker).id == "item-0")
+        for bad in ["", String(repeating: "a", count: 129), "a b", "a/b", "tab\\there"] {
+            let json = #"{"version":1,"frame":{"width":10,"height":10},"items":[{"kind":"text","at":[1,1],"text":"x","id":"\#(bad)"}]}"#
+            #expect(throws: AnnotationError.self, "\(bad)") { try AnnotationSet.decode(json: Data(json.utf8)) }
+        }
+    }
+
     @Test("limits are enforced")
     func limits() {
         var limits = AnnotationSet.Limits()
