@@ -207,10 +207,14 @@ public final class OverlayRenderer {
             plateColour: colour(note.style?.fill, theme.plateColor, note.style), canvas: canvas, parts: parts)
     }
 
-    /// A full-width strip; returns its height so further strips stack.
+    /// A full-width strip; returns its height so further strips stack. Entries wrap onto further rows
+    /// rather than run off the right edge (an entry is never split; one wider than the frame is cut at
+    /// the edge), at most `maxHUDRows` rows.
     private func draw(_ hud: HUDAnnotation, _ frame: Frame, _ canvas: Canvas, _ parts: Parts, offset: Double) throws -> Double {
         let size = fontSize(hud.style, theme.hudFontSize, frame)
-        let height = (size * 1.9).rounded()
+        let rowHeight = (size * 1.9).rounded()
+        let rows = try hudRows(hud.entries, size: size, width: Double(canvas.width))
+        let height = rowHeight * Double(max(1, rows.count))
         let top = (hud.position ?? .top) == .top ? offset : Double(canvas.height) - offset - height
         if parts.contains(.shapes) {
             try canvas.fillRect(
@@ -219,17 +223,39 @@ public final class OverlayRenderer {
         }
         if parts.contains(.text) {
             let metrics = try text.measure("Ag", size: size)
-            let baseline = top + (height - metrics.height) / 2 + metrics.ascent
-            var x = size * 0.6
             let valueColour = colour(hud.style?.text, theme.textColor, hud.style)
-            for entry in hud.entries {
-                if x > Double(canvas.width) { break }
-                x += try text.draw(entry.key + " ", at: Point(x: x, y: baseline), size: size * 0.85, color: theme.hudKeyColor, on: canvas)
-                x += try text.draw(entry.value, at: Point(x: x, y: baseline), size: size, color: valueColour, on: canvas)
-                x += size * 1.4
+            for (index, row) in rows.enumerated() {
+                let baseline = top + Double(index) * rowHeight + (rowHeight - metrics.height) / 2 + metrics.ascent
+                for placed in row {
+                    let x = placed.x + (try text.draw(placed.entry.key + " ", at: Point(x: placed.x, y: baseline), size: size * 0.85, color: theme.hudKeyColor, on: canvas))
+                    try text.draw(placed.entry.value, at: Point(x: x, y: baseline), size: size, color: valueColour, on: canvas)
+                }
             }
         }
         return height
+    }
+
+    static let maxHUDRows = 4
+
+    /// The HUD's entries placed left to right in rows no wider than `width`.
+    private func hudRows(_ entries: [HUDAnnotation.Entry], size: Double, width: Double) throws -> [[(entry: HUDAnnotation.Entry, x: Double)]] {
+        let margin = size * 0.6, gap = size * 1.4
+        var rows: [[(entry: HUDAnnotation.Entry, x: Double)]] = []
+        var row: [(entry: HUDAnnotation.Entry, x: Double)] = []
+        var x = margin
+        for entry in entries {
+            let w = try text.measure(entry.key + " ", size: size * 0.85).width + (try text.measure(entry.value, size: size).width)
+            if !row.isEmpty && x + w > width - margin {
+                rows.append(row)
+                if rows.count == Self.maxHUDRows { return rows }
+                row = []
+                x = margin
+            }
+            row.append((entry, x))
+            x += w + gap
+        }
+        if !row.isEmpty { rows.append(row) }
+        return rows
     }
 
     /// A full-width banner stacked up from the bottom; returns its height.
