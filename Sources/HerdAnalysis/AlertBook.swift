@@ -38,8 +38,10 @@ public struct AlertBook: Sendable {
 
     /// Folds in the findings of one frame or reading at `now` (seconds) and `timestamp` (its text);
     /// returns what changed.
+    /// `scope`, when given, limits clearing to alerts of those rules (a check that looked at only
+    /// some rules says nothing about the others).
     public mutating func update(
-        _ findings: [RuleFinding], now: Double, timestamp: String, session: String?, seq: UInt64?, capturedAt: String?
+        _ findings: [RuleFinding], now: Double, timestamp: String, session: String?, seq: UInt64?, capturedAt: String?, scope: Set<String>? = nil
     ) -> [AlertEvent] {
         var events: [AlertEvent] = []
         var seen = Set<String>()
@@ -91,7 +93,7 @@ public struct AlertBook: Sendable {
             order.append(key)
             events.append(AlertEvent(change: .raised, alert: alert))
         }
-        for (key, var alert) in alerts where alert.state == .raised && !seen.contains(key) {
+        for (key, var alert) in alerts where alert.state == .raised && !seen.contains(key) && (scope?.contains(alert.rule) ?? true) {
             if now - (lastSeen[key] ?? now) >= parameters.clearAfterSeconds {
                 alert.state = .cleared
                 alert.clearedAt = timestamp

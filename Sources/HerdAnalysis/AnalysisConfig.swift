@@ -78,13 +78,15 @@ public struct AnalysisConfig: Sendable, Hashable, Codable {
         if let g = r.geofence, g.count < 3 { throw Invalid(description: "rules: a geofence needs at least 3 points") }
         let i = integrity
         guard i.frozenSeconds > 0, i.frozenDifference >= 0, i.blurRatio > 0, i.blurRatio < 1, i.blurFrames >= 1, i.baselineFrames >= 1, i.maxSkewSeconds > 0,
-            i.rateWindowSeconds > 0, i.rateCollapseRatio > 0, i.rateCollapseRatio < 1
-        else { throw Invalid(description: "integrity: intervals, frame counts and ratios must be positive (ratios under 1)") }
+            i.rateWindowSeconds > 0, i.rateCollapseRatio > 0, i.rateCollapseRatio < 1, i.silenceSeconds >= 0, i.silenceSeconds.isFinite
+        else { throw Invalid(description: "integrity: intervals, frame counts and ratios must be positive (ratios under 1; silenceSeconds 0 turns the silence check off)") }
         let t = tracker
         guard t.lowConfidence >= 0, t.lowConfidence <= t.highConfidence, t.highConfidence <= 1, t.confirmFrames >= 1, t.maxLostFrames >= 1,
             t.firstStageIoU > 0, t.secondStageIoU > 0
         else { throw Invalid(description: "tracker: 0 ≤ lowConfidence ≤ highConfidence ≤ 1, frame counts and IoUs positive") }
-        guard counting.holdFrames >= 1, counting.deadband >= 0 else { throw Invalid(description: "counting: holdFrames ≥ 1, deadband ≥ 0") }
+        guard counting.holdFrames >= 1, counting.deadband >= 0, counting.handoverRadius >= 0, counting.handoverRadius <= 10, counting.handoverFrames >= 0 else {
+            throw Invalid(description: "counting: holdFrames ≥ 1, deadband ≥ 0, 0 ≤ handoverRadius ≤ 10, handoverFrames ≥ 0")
+        }
         guard alerts.clearAfterSeconds > 0, alerts.quietSeconds >= 0, alerts.maxAlerts >= 1 else { throw Invalid(description: "alerts: clearAfterSeconds > 0, maxAlerts ≥ 1") }
         let p = pen
         guard p.openIterations >= 0, p.openIterations <= 8, p.minAreaFraction > 0, p.maxAreaFraction <= 1, p.minAreaFraction < p.maxAreaFraction else {

@@ -5,7 +5,8 @@ import HerdProtocol
 /// identical frames for `frozenSeconds` of capture time while seq advances), black or blown-out
 /// frames, the lens covered or the picture blurred (sharpness under `blurRatio` of the stream's
 /// baseline for `blurFrames` frames), seq gaps, device clock skew beyond `maxSkewSeconds`, and a
-/// frame-rate collapse (under `rateCollapseRatio` of the baseline rate over `rateWindowSeconds`).
+/// frame-rate collapse (under `rateCollapseRatio` of the baseline rate over `rateWindowSeconds`), and
+/// silence: no frame at all for `silenceSeconds` (`silence(at:)`, asked on a clock, not by a frame).
 public struct IntegrityChecks: Sendable {
     public struct Parameters: Sendable, Hashable, Codable {
         public var frozenSeconds = 10.0
@@ -22,6 +23,8 @@ public struct IntegrityChecks: Sendable {
         public var maxSkewSeconds = 30.0
         public var rateWindowSeconds = 10.0
         public var rateCollapseRatio = 0.3
+        /// Seconds without any frame, while a session is open, before `frame.silent` (0: off).
+        public var silenceSeconds = 10.0
         public init() {}
     }
 
@@ -43,6 +46,16 @@ public struct IntegrityChecks: Sendable {
 
     public init(parameters: Parameters = Parameters()) {
         self.parameters = parameters
+    }
+
+    /// `frame.silent` when the last frame came `silenceSeconds` or more before `now` (seconds since
+    /// 1970, the server's clock, as `received`); nil before the first frame or when frames come.
+    public func silence(at now: Double) -> RuleFinding? {
+        guard parameters.silenceSeconds > 0, let last = arrivals.last, now - last >= parameters.silenceSeconds else { return nil }
+        let seconds = Int(now - last)
+        return RuleFinding(
+            rule: "frame.silent", severity: .critical, values: ["seconds": "\(seconds)"],
+            message: LocalizedText(en: "No frames for \(seconds) s", zhHans: "\(seconds) 秒未收到画面", zhHant: "\(seconds) 秒未收到畫面"))
     }
 
     /// Checks one frame. `captured` and `received` are seconds since 1970 (device and server clocks);

@@ -5,12 +5,22 @@ import HerdProtocol
 /// never counts twice, and a pig that turns back on the line counts in and out (net zero). Points
 /// within `deadband` pixels of the line keep the side they had.
 ///
+/// A pig whose track is lost (hidden behind a post, split in two for a few frames) often comes back
+/// under a new track id. A new track that first appears within `handoverRadius` box sizes of where a
+/// track now coasting, or ended in the last `handoverFrames` frames, was last seen takes over that
+/// track's side (the nearest one, once): so the pig that went behind the post on the out side and
+/// reappears on the in side still counts, once.
+///
 /// Net counts per line are `in − out`. After a restart the totals are rebuilt from the recorded
 /// crossings (`restore`); tracks begin afresh.
 public struct LineCounter: Sendable {
     public struct Parameters: Sendable, Hashable, Codable {
         public var holdFrames = 3
         public var deadband = 4.0
+        /// How far (in sizes of the new box) a new track may be from where a lost one was last seen.
+        public var handoverRadius = 1.0
+        /// How long an ended track's side may still be handed over.
+        public var handoverFrames = 15
         public init() {}
     }
 
@@ -29,6 +39,8 @@ public struct LineCounter: Sendable {
     }
 
     private var sides: [Key: Side] = [:]
+    /// Where each track was last matched, and in which frame.
+    private var lastSeen: [Int: (centre: PixelPoint, seq: UInt64)] = [:]
 
     private struct Key: Hashable {
         var line: Int
@@ -66,6 +78,7 @@ public struct LineCounter: Sendable {
     public mutating func update(seq: UInt64, tracks: [Tracker.Track]) -> [Crossing] {
         var crossings: [Crossing] = []
         var live = Set<Int>()
+        let matchedNow = Set(tracks.filter(\.matched).compactMap(\.id))
         for track in tracks {
             guard let id = track.id else { continue }
             live.insert(id)
@@ -76,7 +89,8 @@ public struct LineCounter: Sendable {
                 let key = Key(line: index, track: id)
                 guard abs(distance) > parameters.deadband else { continue }
                 let side = distance > 0 ? 1 : -1
-                guard var state = sides[key] else {
+                guard var state = sides[key] ?? handover(line: index, to: centre, size: max(track.rect.width, track.rect.height), seq: seq, matched: matchedNow)
+                else {
                     sides[key] = Side(established: side)
                     continue
                 }
@@ -100,8 +114,29 @@ public struct LineCounter: Sendable {
                 }
                 sides[key] = state
             }
+            lastSeen[id] = (centre, seq)
         }
-        sides = sides.filter { live.contains($0.key.track) }
+        // Sides of ended tracks stay a while, for a handover; then they go.
+        let horizon = UInt64(max(0, parameters.handoverFrames))
+        lastSeen = lastSeen.filter { live.contains($0.key) || seq - min(seq, $0.value.seq) <= horizon }
+        sides = sides.filter { lastSeen[$0.key.track] != nil }
         return crossings
+    }
+
+    /// The side of the nearest lost track (coasting, or ended lately) last seen near `centre`, taken
+    /// from it: a track is handed over once.
+    private mutating func handover(line: Int, to centre: PixelPoint, size: Double, seq: UInt64, matched: Set<Int>) -> Side? {
+        let radius = parameters.handoverRadius * size
+        var best: (track: Int, distance: Double)?
+        for (key, _) in sides where key.line == line && !matched.contains(key.track) {
+            guard let seen = lastSeen[key.track], seen.seq < seq else { continue }
+            let d = ((seen.centre.x - centre.x) * (seen.centre.x - centre.x) + (seen.centre.y - centre.y) * (seen.centre.y - centre.y)).squareRoot()
+            if d <= radius, d < (best?.distance ?? .infinity) { best = (key.track, d) }
+        }
+        guard let best else { return nil }
+        let key = Key(line: line, track: best.track)
+        defer { sides[key] = nil }
+        // The new track starts from the side the lost one had established (a flip in progress is not carried).
+        return sides[key].map { Side(established: $0.established) }
     }
 }

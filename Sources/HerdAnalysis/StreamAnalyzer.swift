@@ -55,10 +55,12 @@ public struct StreamAnalyzer: Sendable {
     }
 
     /// After a restart in the middle of a loading: the counts from the crossings the session recorded,
-    /// and whether it was already sealed.
-    public mutating func restore(crossings: [Crossing], sealed: Bool, nextTrackID: Int) {
+    /// and whether it was already sealed (then the count is reconciled again, as at the seal event, so
+    /// a mismatch found before the restart is still raised after it).
+    public mutating func restore(crossings: [Crossing], sealed: Bool, nextTrackID: Int, declaredHeadCount: Int? = nil) {
         counter.restore(crossings)
         self.sealed = sealed
+        reconciliation = sealed ? reconcile(declared: declaredHeadCount) : []
         tracker = Tracker(parameters: config.tracker, firstID: nextTrackID)
     }
 
@@ -128,21 +130,27 @@ public struct StreamAnalyzer: Sendable {
         findings += crossCheckFindings()
         noteSeal(input.sensors, declared: input.declaredHeadCount)
         findings += reconciliation
-        let events = alertBook.update(
+        // A frame ends a silence at once.
+        let events = alertBook.clear(rules: [Self.silentRule], now: input.now, timestamp: input.receivedAt.text) + alertBook.update(
             findings, now: input.now, timestamp: input.receivedAt.text, session: input.session, seq: input.seq, capturedAt: input.capturedAt.text)
         var annotations: [Annotation] = []
         // Every box seen in this frame is drawn; only confirmed tracks carry an id (and count).
+        let untracked: AnnotationSource = detections.first?.source == .device ? .device : .detector
         for track in tracks where track.matched {
-            annotations.append(.box(BoxAnnotation(
+            let box = Annotation.box(BoxAnnotation(
                 rect: track.rect, label: track.id.map { "pig #\($0)" } ?? "pig", objectClass: "pig", confidence: (track.confidence * 100).rounded() / 100,
-                trackId: track.id)))
+                trackId: track.id))
+            // A confirmed track is the tracker's, with its id; a box not (yet) confirmed is its detector's.
+            annotations.append(track.id.map { box.identified("track-\($0)", source: .tracker) } ?? box.identified(nil, source: untracked))
         }
         for line in config.lines {
             let t = counter.totals[line.id] ?? (0, 0)
-            annotations.append(.polyline(PolylineAnnotation(points: [line.from, line.to], label: "\(line.id): in \(t.in) · out \(t.out)")))
+            annotations.append(Annotation.polyline(PolylineAnnotation(points: [line.from, line.to], label: "\(line.id): in \(t.in) · out \(t.out)"))
+                .identified("line-\(line.id)", source: .rule))
         }
         for zone in config.zones {
-            annotations.append(.polygon(PolygonAnnotation(points: zone.points, label: "\(zone.id): \(occupancy[zone.id] ?? 0)")))
+            annotations.append(Annotation.polygon(PolygonAnnotation(points: zone.points, label: "\(zone.id): \(occupancy[zone.id] ?? 0)"))
+                .identified("zone-\(zone.id)", source: .rule))
         }
         let thi = SensorRules.thi(temperatureC: input.sensors?.truck?.temperatureC, humidityPct: input.sensors?.truck?.humidityPct)
         return Frame(
@@ -158,6 +166,16 @@ public struct StreamAnalyzer: Sendable {
         findings += crossCheckFindings()
         return alertBook.update(findings, now: now, timestamp: timestamp.text, session: session, seq: nil, capturedAt: nil)
     }
+
+    /// The clock (about once a second, frames or not): a stream that stops sending while its session
+    /// is open raises `frame.silent` after `integrity.silenceSeconds`. `wallClock` is seconds since
+    /// 1970 on the server's clock (frames' receive times are on it).
+    public mutating func tick(now: Double, wallClock: Double, at timestamp: Timestamp, session: String?) -> [AlertEvent] {
+        let findings = session == nil ? [] : integrity.silence(at: wallClock).map { [$0] } ?? []
+        return alertBook.update(findings, now: now, timestamp: timestamp.text, session: session, seq: nil, capturedAt: nil, scope: [Self.silentRule])
+    }
+
+    static let silentRule = "frame.silent"
 
     /// The session's end: the count reconciled against the declared head count (an alert when they
     /// differ, naming the difference).

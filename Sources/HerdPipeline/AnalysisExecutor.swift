@@ -73,4 +73,7 @@ public enum AnalysisNote: Sendable {
     case crossing(Crossing, counts: [String: Int])
     /// The analyser's version and configuration in force from now on (canonical JSON).
     case configuration(version: String, json: [UInt8])
+    /// The session's seal event: the e-lock first reported `locked` (in the frame `seq`, or in
+    /// telemetry when nil). Seal rules apply from here on, and the count was reconciled.
+    case sealed(seq: UInt64?)
 }

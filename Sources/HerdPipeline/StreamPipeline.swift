@@ -28,6 +28,14 @@ public actor StreamPipeline {
     private var sensors: Sensors?
     private var consignment: Consignment?
     private var analyzer: StreamAnalyzer
+    /// A frame's analysis is on the executor with a copy of `analyzer`: every other change to it waits
+    /// (`settled()`), or the copy coming back would undo it (an acknowledgement lost, say).
+    private var analysing = false
+    private var analysisWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Created with `awaitsRestore`: frames and messages wait until `restore` has been called, so a
+    /// pipeline made for a stream whose session is open never counts before it knows the count so far.
+    private var restoring: Bool
+    private var restoreWaiters: [CheckedContinuation<Void, Never>] = []
     private let executor: AnalysisExecutor
     private var session: String?
     /// The newest seq analysed: an older or repeated frame is recorded but not fed to the tracker.
@@ -56,8 +64,9 @@ public actor StreamPipeline {
         analysis: AnalysisConfig = AnalysisConfig(), executor: AnalysisExecutor = .shared,
         observer: @escaping @Sendable (ComposeReport) -> Void = { _ in },
         onRenderFault: @escaping @Sendable (PreparedFrame, any Error) -> Void = { _, _ in },
-        onAnalysis: @escaping @Sendable (AnalysisNote) -> Void = { _ in }
+        onAnalysis: @escaping @Sendable (AnalysisNote) -> Void = { _ in }, awaitsRestore: Bool = false
     ) {
+        self.restoring = awaitsRestore
         self.stream = stream
         self.hub = hub
         self.codecs = codecs
@@ -84,6 +93,7 @@ public actor StreamPipeline {
             throw CodecWorkerError.unavailable("stream \(stream) already has \(Self.maxWaiting) frames waiting")
         }
         defer { leaveTurn() }
+        await restored()
         lastActivity = .now
         let opened = try await codecs.open(image, decode: true, analysis: true)
         if let readings = header.sensors { merge(readings) }
@@ -94,12 +104,18 @@ public actor StreamPipeline {
                 seq: header.seq, capturedAt: header.capturedAt, receivedAt: receivedAt, now: secondsNow, image: opened.analysis,
                 deviceBoxes: header.detections ?? [], sensors: sensors, session: session, declaredHeadCount: consignment?.declaredHeadCount)
             let before = analyzer
+            analysing = true
             let (after, result) = await executor.run(for: stream) {
                 var analyzer = before
                 let result = analyzer.frame(input)
                 return (analyzer, result)
             }
+            let sealedNow = !analyzer.sealed && after.sealed
             analyzer = after
+            analysing = false
+            if sealedNow { onAnalysis(.sealed(seq: header.seq)) }
+            for waiter in analysisWaiters { waiter.resume() }
+            analysisWaiters.removeAll()
             analysis = result
         }
         let set = annotator.annotations(
@@ -220,17 +236,38 @@ public actor StreamPipeline {
 
     // MARK: telemetry and sessions
 
+    /// Returns once no frame's analysis is in flight (and the recording has been read back).
+    private func settled() async {
+        await restored()
+        while analysing { await withCheckedContinuation { analysisWaiters.append($0) } }
+    }
+
+    private func restored() async {
+        while restoring { await withCheckedContinuation { restoreWaiters.append($0) } }
+    }
+
+    /// The clock (the server calls it about once a second): silence in an open session is an alert
+    /// even though no frame comes to raise it.
+    public func tick() async {
+        await settled()
+        publish(analyzer.tick(now: secondsNow, wallClock: Timestamp.now().secondsSince1970, at: .now(), session: session))
+    }
+
     /// Readings without a frame: kept for the next frame's HUD and checked against the rules.
-    public func telemetry(_ message: TelemetryMessage) {
+    public func telemetry(_ message: TelemetryMessage) async {
+        await settled()
         lastActivity = .now
         merge(message.sensors)
+        let wasSealed = analyzer.sealed
         publish(analyzer.reading(sensors, now: secondsNow, at: .now(), session: session, declaredHeadCount: consignment?.declaredHeadCount))
+        if !wasSealed && analyzer.sealed { onAnalysis(.sealed(seq: nil)) }
     }
 
     /// A session start or end (from the device or the API), with the session id the recorder gave it.
     /// A start resets the count and the seal state and records the analyser's version and
     /// configuration (the reconciliation at the end comes first, in `sessionEnding`).
-    public func session(_ action: SessionMessage.Action, consignment: Consignment?, session: String?) {
+    public func session(_ action: SessionMessage.Action, consignment: Consignment?, session: String?) async {
+        await settled()
         lastActivity = .now
         if action == .start, let consignment { self.consignment = consignment }
         if action == .start {
@@ -245,27 +282,57 @@ public actor StreamPipeline {
 
     /// The session is about to end: the count is reconciled against the declared head count now, so
     /// that a mismatch alert is recorded in the session it is about (call before the recorder closes it).
-    public func sessionEnding() {
+    public func sessionEnding() async {
+        await settled()
         publish(analyzer.sessionEnded(declaredHeadCount: consignment?.declaredHeadCount, now: secondsNow, at: .now(), session: session))
     }
 
     /// An inspector's acknowledgement of an alert; nil when this stream has no such alert.
-    public func acknowledge(alert id: String, by actor: String) -> Alert? {
+    public func acknowledge(alert id: String, by actor: String) async -> Alert? {
+        await settled()
         guard let event = analyzer.acknowledge(id: id, by: actor, at: .now()) else { return nil }
         publish([event])
         return event.alert
     }
 
     /// A new analysis configuration, applied from the next frame and recorded.
-    public func reconfigure(_ config: AnalysisConfig) {
+    public func reconfigure(_ config: AnalysisConfig) async {
+        await settled()
         analyzer.reconfigure(config)
         onAnalysis(.configuration(version: StreamAnalyzer.version, json: config.canonicalJSON))
     }
 
-    /// After a restart mid-loading: counts rebuilt from the session's recorded crossings.
-    public func restore(session: String, crossings: [Crossing], sealed: Bool, nextTrackID: Int) {
-        self.session = session
-        analyzer.restore(crossings: crossings, sealed: sealed, nextTrackID: nextTrackID)
+    /// What a stream's open session recorded, read back after a restart mid-loading.
+    public struct Restored: Sendable {
+        public var session: String
+        public var consignment: Consignment?
+        public var crossings: [Crossing]
+        public var sealed: Bool
+        public var nextTrackID: Int
+
+        public init(session: String, consignment: Consignment?, crossings: [Crossing], sealed: Bool, nextTrackID: Int) {
+            self.session = session
+            self.consignment = consignment
+            self.crossings = crossings
+            self.sealed = sealed
+            self.nextTrackID = nextTrackID
+        }
+    }
+
+    /// After a restart mid-loading: the session, its consignment, the count rebuilt from its recorded
+    /// crossings and its seal state; nil when there is nothing to restore. Either way, frames and
+    /// messages that waited go on.
+    public func restore(_ state: Restored?) async {
+        while analysing { await withCheckedContinuation { analysisWaiters.append($0) } }
+        if let state {
+            session = state.session
+            if let consignment = state.consignment { self.consignment = consignment }
+            analyzer.restore(
+                crossings: state.crossings, sealed: state.sealed, nextTrackID: state.nextTrackID, declaredHeadCount: consignment?.declaredHeadCount)
+        }
+        restoring = false
+        for waiter in restoreWaiters { waiter.resume() }
+        restoreWaiters.removeAll()
     }
 
     /// The alerts raised now and the net count per line (the console's tile, tests).

@@ -131,6 +131,8 @@ final class HerdServices: Sendable {
             let hash = SHA256.hash(data: json).map { String(format: "%02x", $0) }.joined()
             let detail = #"{"version":"\#(version)","configSHA256":"\#(hash)","config":"# + String(decoding: json, as: UTF8.self) + "}"
             recorder.event(stream: stream, event: "analysis.config", detail: detail)
+        case .sealed(let seq):
+            recorder.event(stream: stream, event: "seal.locked", seq: seq)
         }
     }
 
@@ -142,27 +144,38 @@ final class HerdServices: Sendable {
 
     /// After a restart mid-loading (or a pipeline released while idle and created again): when the
     /// stream has an open session, its recorded crossings rebuild the count (and the next track id
-    /// continues past the recorded ones). One pass over the session's records without their blobs.
+    /// continues past the recorded ones), and a recorded `seal.locked` its seal state. One pass over the session's records without their blobs.
     static func restoreCount(stream: StreamID, pipeline: StreamPipeline, recorder: Recorder, reader: SessionReader, logger: Logger) async {
+        // Whatever is found, or not, the pipeline is told: its frames wait for this.
+        await pipeline.restore(await readBack(stream: stream, recorder: recorder, reader: reader, logger: logger))
+    }
+
+    private static func readBack(stream: StreamID, recorder: Recorder, reader: SessionReader, logger: Logger) async -> StreamPipeline.Restored? {
         do {
             guard let open = try await recorder.onHousekeeping({ () throws(RecordingError) in try recorder.index.openSessions().first { $0.stream == stream.rawValue } })
-            else { return }
-            let crossings: [Crossing] = try await BlockingIO.run { () throws -> [Crossing] in
+            else { return nil }
+            let (crossings, sealed) = try await BlockingIO.run { () throws -> ([Crossing], Bool) in
                 var found: [Crossing] = []
+                var sealed = false
                 try reader.records(of: open, withBlobs: false) { record in
-                    guard record.knownKind == .event, let meta = try? JSONDecoder().decode(EventMeta.self, from: Data(record.meta)),
-                        meta.event == "crossing", let detail = meta.detail,
+                    guard record.knownKind == .event, let meta = try? JSONDecoder().decode(EventMeta.self, from: Data(record.meta)) else { return }
+                    if meta.event == "seal.locked" { sealed = true }
+                    guard meta.event == "crossing", let detail = meta.detail,
                         let crossing = try? JSONDecoder().decode(CrossingRecord.self, from: Data(detail.utf8)).crossing
                     else { return }
                     found.append(crossing)
                 }
-                return found
+                return (found, sealed)
             }
-            guard !crossings.isEmpty else { return }
-            await pipeline.restore(session: open.id, crossings: crossings, sealed: false, nextTrackID: (crossings.map(\.trackId).max() ?? 0) + 1)
-            logger.notice("count rebuilt from the recorded crossings", metadata: ["herd.stream": "\(stream)", "herd.session": "\(open.id)", "herd.crossings": "\(crossings.count)"])
+            logger.notice("count and seal rebuilt from the recording", metadata: [
+                "herd.stream": "\(stream)", "herd.session": "\(open.id)", "herd.crossings": "\(crossings.count)", "herd.sealed": "\(sealed)",
+            ])
+            return StreamPipeline.Restored(
+                session: open.id, consignment: open.consignment, crossings: crossings, sealed: sealed,
+                nextTrackID: (crossings.map(\.trackId).max() ?? 0) + 1)
         } catch {
             logger.warning("count not rebuilt from the recording", metadata: ["herd.stream": "\(stream)", "herd.error": "\(error)"])
+            return nil
         }
     }
 }

@@ -3,7 +3,7 @@ import HerdRecording
 import ServiceLifecycle
 
 /// The recorder's clock: every second it closes idle sessions, signs due checkpoints, ends HTTP online
-/// leases and releases idle pipelines; every `housekeepingSeconds` it runs retention and the storage
+/// leases, releases idle pipelines and ticks the live ones (the silence check); every `housekeepingSeconds` it runs retention and the storage
 /// check. On graceful shutdown it closes every open session (reason `shutdown`) after ingest stopped.
 struct RecorderService: Service {
     let recorder: Recorder
@@ -21,6 +21,7 @@ struct RecorderService: Service {
             await recorder.housekeeping()
             registry.hub.expireLeases()
             await registry.releaseIdle(after: pipelineIdle)
+            await registry.tick()
             sinceRetention += .seconds(1)
             if sinceRetention >= retentionEvery {
                 sinceRetention = .zero

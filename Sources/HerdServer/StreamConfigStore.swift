@@ -7,19 +7,19 @@ import Synchronization
 /// Each stream's analysis configuration, kept in SQLite (`config.sqlite` in the data directory) and
 /// cached in memory, so pipelines read it without touching the disk. Only this type knows the
 /// storage; a shared store for several nodes would replace it behind the same calls.
-final class StreamConfigStore: Sendable {
-    struct Stored: Sendable {
-        var config: AnalysisConfig
-        var updatedAt: String
-        var updatedBy: String
+public final class StreamConfigStore: Sendable {
+    public struct Stored: Sendable {
+        public var config: AnalysisConfig
+        public var updatedAt: String
+        public var updatedBy: String
         /// Bumped on every change (1 for the first).
-        var revision: Int
+        public var revision: Int
     }
 
     private let database: DatabaseQueue
     private let cache: Mutex<[String: Stored]>
 
-    init(dataDirectory: String) throws {
+    public init(dataDirectory: String) throws {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
@@ -39,8 +39,9 @@ final class StreamConfigStore: Sendable {
         try database.read { db in
             for row in try Row.fetchAll(db, sql: "SELECT stream, json, updatedAt, updatedBy, revision FROM streamConfig") {
                 let data: Data = row["json"]
+                // Merged over the defaults: a setting added since the row was written takes its default.
                 // A row this build cannot read keeps the defaults (and is overwritten by the next PUT).
-                guard let config = try? JSONDecoder().decode(AnalysisConfig.self, from: data) else { continue }
+                guard let config = try? AnalysisConfig.decode(merging: data) else { continue }
                 loaded[row["stream"]] = Stored(config: config, updatedAt: row["updatedAt"], updatedBy: row["updatedBy"], revision: row["revision"])
             }
         }
@@ -48,12 +49,12 @@ final class StreamConfigStore: Sendable {
     }
 
     /// The stream's configuration, or nil when it has none of its own (the defaults apply).
-    func stored(_ stream: StreamID) -> Stored? { cache.withLock { $0[stream.rawValue] } }
+    public func stored(_ stream: StreamID) -> Stored? { cache.withLock { $0[stream.rawValue] } }
 
-    func config(_ stream: StreamID) -> AnalysisConfig { stored(stream)?.config ?? AnalysisConfig() }
+    public func config(_ stream: StreamID) -> AnalysisConfig { stored(stream)?.config ?? AnalysisConfig() }
 
     /// Stores a validated configuration (blocking: call through `BlockingIO`).
-    func save(_ stream: StreamID, _ config: AnalysisConfig, by actor: String) throws -> Stored {
+    public func save(_ stream: StreamID, _ config: AnalysisConfig, by actor: String) throws -> Stored {
         let json = Data(config.canonicalJSON)
         let now = Timestamp.now().text
         let revision = try database.write { db -> Int in

@@ -22,13 +22,14 @@ final class StreamRegistry: Sendable {
     /// Alerts, crossings and configuration changes, for the recording.
     private let onAnalysis: @Sendable (StreamID, AnalysisNote) -> Void
     /// Runs once for each new pipeline (rebuilds its count from an open session after a restart).
-    private let onCreate: @Sendable (StreamID, StreamPipeline) -> Void
+    /// When given, it must call the pipeline's `restore`: the pipeline's frames wait for that.
+    private let onCreate: (@Sendable (StreamID, StreamPipeline) -> Void)?
 
     init(
         hub: LiveHub, codecs: CodecWorkerPool, maxStreams: Int, metrics: ServerMetrics, logger: Logger, configs: StreamConfigStore,
         onRenderFault: @escaping @Sendable (PreparedFrame, any Error) -> Void = { _, _ in },
         onAnalysis: @escaping @Sendable (StreamID, AnalysisNote) -> Void = { _, _ in },
-        onCreate: @escaping @Sendable (StreamID, StreamPipeline) -> Void = { _, _ in }
+        onCreate: (@Sendable (StreamID, StreamPipeline) -> Void)? = nil
     ) {
         self.metrics = metrics
         self.hub = hub
@@ -54,9 +55,9 @@ final class StreamRegistry: Sendable {
             let onAnalysis = self.onAnalysis
             let created = StreamPipeline(
                 stream: stream, hub: hub, codecs: codecs, logger: logger, analysis: configs.config(stream), observer: { metrics.record($0) },
-                onRenderFault: onRenderFault, onAnalysis: { onAnalysis(stream, $0) })
+                onRenderFault: onRenderFault, onAnalysis: { onAnalysis(stream, $0) }, awaitsRestore: onCreate != nil)
             pipelines[stream] = created
-            onCreate(stream, created)
+            onCreate?(stream, created)
             return created
         }
     }
@@ -72,6 +73,11 @@ final class StreamRegistry: Sendable {
             }
             logger.debug("idle pipeline released", metadata: ["herd.stream": "\(stream)"])
         }
+    }
+
+    /// The analysis clock: each pipeline's `tick()` (the silence check needs no frame to fire).
+    func tick() async {
+        for pipeline in pipelines.withLock({ Array($0.values) }) { await pipeline.tick() }
     }
 
     var count: Int { pipelines.withLock { $0.count } }

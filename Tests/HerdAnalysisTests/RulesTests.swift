@@ -1,3 +1,4 @@
+import Foundation
 import HerdAnalysis
 import HerdImaging
 import HerdProtocol
@@ -154,5 +155,42 @@ struct RulesTests {
         }
         #expect(flicker.filter { $0.alert.rule == "seal.open" }.map(\.change) == [.raised], "\(flicker.map(\.change))")
         #expect(book.raised.first?.rule == "seal.open")
+    }
+
+    @Test("silence: no frame for 10 s in an open session raises frame.silent on the clock, never outside a session; the next frame clears it; other alerts are left alone")
+    func silence() throws {
+        var config = AnalysisConfig()
+        config.detector = .none
+        var analyzer = StreamAnalyzer(stream: "farm.cam", config: config) { "al-silent" }
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        func frame(_ seq: UInt64, at t: Double, seal: Sensors.Seal.State) -> [AlertEvent] {
+            let at = Timestamp(date: start.addingTimeInterval(t))
+            return analyzer.frame(StreamAnalyzer.FrameInput(
+                seq: seq, capturedAt: at, receivedAt: at, now: t, image: nil, deviceBoxes: [],
+                sensors: Self.sensors(seal: seal), session: "s-1", declaredHeadCount: nil)).events
+        }
+        func tick(at t: Double, session: String? = "s-1") -> [AlertEvent] {
+            analyzer.tick(now: t, wallClock: start.timeIntervalSince1970 + t, at: Timestamp(date: start.addingTimeInterval(t)), session: session)
+        }
+        // Sealed, then opened: a seal alert raised by the frames.
+        var events: [AlertEvent] = []
+        for s in 0..<20 { events += frame(UInt64(s + 1), at: Double(s) / 10, seal: s < 5 ? .locked : .open) }
+        #expect(events.map(\.alert.rule) == ["seal.open"])
+        // Frames stop at 1.9 s: nothing until 10 s have passed, then one alert, kept while silence lasts.
+        #expect(tick(at: 5).isEmpty && tick(at: 11.8).isEmpty)
+        let silent = tick(at: 12)
+        #expect(silent.map(\.change) == [.raised] && silent.first?.alert.rule == "frame.silent" && silent.first?.alert.severity == .critical)
+        #expect(silent.first?.alert.values["seconds"] == "10" && silent.first?.alert.message.zhHant.contains("未收到畫面") == true)
+        var later: [AlertEvent] = []
+        for t in stride(from: 13.0, through: 60, by: 1) { later += tick(at: t) }
+        #expect(later.isEmpty, "\(later.map(\.change))")
+        // The seal alert, found by no tick, is not cleared by them.
+        #expect(Set(analyzer.raised.map(\.rule)) == ["seal.open", "frame.silent"])
+        // A frame ends the silence at once.
+        let back = frame(21, at: 61, seal: .open)
+        #expect(back.filter { $0.alert.rule == "frame.silent" }.map(\.change) == [.cleared])
+        #expect(analyzer.raised.map(\.rule) == ["seal.open"])
+        // Outside a session, silence is no alert.
+        #expect(tick(at: 200, session: nil).isEmpty)
     }
 }

@@ -129,4 +129,66 @@ struct AnalysisTests {
             #expect(alerts.contains("temperature.high") && alerts.contains(#""ramp":0"#), "\(alerts)")
         }
     }
+
+    @Test("a pipeline made again mid-loading (released while idle, or after a restart) rebuilds count, consignment and seal state from the recording before its first frame")
+    func restoreMidLoading() async throws {
+        let fixture = try ServerFixture.unthrottled { $0.pipelineIdleSeconds = 1 }
+        defer { fixture.cleanUp() }
+        let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
+        let image = try SampleFrames.bytes("frames", "pen-day-720p.jpg")
+        // The device's own boxes (detector "device"): one pig walking left to right over the line.
+        @Sendable func frame(_ seq: UInt64, x: Double, seal: Sensors.Seal.State) throws -> ByteBuffer {
+            var header = try fixture.header(seq: seq)
+            header.sensors?.seal = .init(id: "EL-1", state: seal)
+            header.detections = [BoxAnnotation(rect: PixelRect(x: x, y: 300, width: 100, height: 100), objectClass: "pig", confidence: 0.9)]
+            return ByteBuffer(bytes: Envelope.encode(header: header, payload: image))
+        }
+        try await app.test(.live) { client in
+            let configured = try await put(
+                client, "/api/v1/streams/\(fixture.stream)/config", token: fixture.admin, #"{"detector":"device","lines":[{"id":"ramp","from":[640,720],"to":[640,0]}]}"#)
+            #expect(configured.0 == .ok, "\(configured)")
+            let read: HTTPFields = [.authorization: "Bearer \(fixture.admin)"]
+            @Sendable func alerts() async throws -> String {
+                try await client.execute(uri: "/api/v1/streams/\(fixture.stream)/alerts", method: .get, headers: read) { String(buffer: $0.body) }
+            }
+            func send(_ frames: [ByteBuffer], session: String?, whileConnected: @escaping @Sendable () async throws -> Void = {}) async throws {
+                try await client.ws("/api/v1/ingest", configuration: LiveStreamingTests.wsConfiguration(token: fixture.device)) { inbound, outbound, _ in
+                    var replies = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                    if let session {
+                        try await outbound.write(.text(session))
+                        _ = try await replies.next()
+                    }
+                    for frame in frames {
+                        try await outbound.write(.binary(frame))
+                        guard case .text(let ack)? = try await replies.next() else { Issue.record("no ack"); return }
+                        #expect(ack.contains(#""type":"ack""#), "\(ack)")
+                    }
+                    try await whileConnected()  // (a device online keeps its pipeline)
+                    try await outbound.close(.normalClosure, reason: nil)
+                }
+            }
+            // Loading: the pig crosses near seq 11; the e-lock locks at seq 20 (the seal event: 1 counted, 3 declared).
+            let first = Shared("")
+            try await send(
+                try (1...24).map { try frame(UInt64($0), x: 300 + 30 * Double($0 - 1), seal: $0 < 20 ? .open : .locked) },
+                session: #"{"type":"session","stream":"\#(fixture.stream)","action":"start","consignment":{"id":"HK-2026-0901","declaredHeadCount":3}}"#
+            ) { first.set(try await alerts()) }
+            let before = first.get
+            let net = before.contains(#""ramp":1"#) ? 1 : before.contains(#""ramp":-1"#) ? -1 : 0
+            #expect(net != 0 && before.contains("count.mismatch"), "\(before)")
+            // No device online, idle for a second: the pipeline is released, and its state with it.
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try await alerts().contains(#""ramp":"#) {
+                guard ContinuousClock.now < deadline else { Issue.record("the idle pipeline was never released"); return }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            // The device comes back without a session message. Its first frame is analysed with the count
+            // rebuilt from the recorded crossing, the consignment's declared head count (the mismatch is
+            // raised again) and the seal locked (open now is an alert; during the loading it was not).
+            let after = Shared("")
+            try await send([try frame(25, x: 1100, seal: .open)], session: nil) { after.set(try await alerts()) }
+            #expect(after.get.contains(#""ramp":\#(net)"#), "\(after.get)")
+            #expect(after.get.contains("seal.open") && after.get.contains("count.mismatch") && after.get.contains(#""declared":"3""#), "\(after.get)")
+        }
+    }
 }
