@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HerdAnalysis
 import HerdDevice
 import HerdIdentity
 import HerdProtocol
@@ -81,6 +82,19 @@ struct ServeCommand: AsyncParsableCommand {
         return found
     }
 
+    static let demoRampName = "busy-ramp"
+
+    /// The ramp sequence the demo counts (`herdlens sample sequences` writes it beside the frames
+    /// folder, in `sequences/`), with its truth (the counting line); nil when it has not been made.
+    static func demoRamp(besides frames: String) -> (frames: [[UInt8]], truth: SequenceTruth)? {
+        let folder = ((frames as NSString).deletingLastPathComponent as NSString).appendingPathComponent("sequences/\(demoRampName)")
+        guard let data = FileManager.default.contents(atPath: (folder as NSString).appendingPathComponent("truth.json")),
+            let truth = try? JSONDecoder().decode(SequenceTruth.self, from: data),
+            let images = try? SimulateCommand.loadFrames([folder]), images.count == truth.frames.count
+        else { return nil }
+        return (images, truth)
+    }
+
     /// Wipes and re-creates the demo data directory, prints tokens, returns the simulated devices. Only
     /// a directory that does not exist or that an earlier demo made is wiped: `--demo --data` never
     /// deletes real tokens (or, later, recordings).
@@ -111,13 +125,31 @@ struct ServeCommand: AsyncParsableCommand {
             "  inspector: \(inspector)",
             "  admin:     \(admin)",
         ]
+        // Analysis as an admin would set it up: the pen camera watches its pen for crowding; the ramp
+        // camera counts pigs over its line against the declared head count.
+        let configs = try StreamConfigStore(dataDirectory: directory)
+        var pen = AnalysisConfig()
+        pen.zones = [Zone(id: "pen", points: [[0, 0], [1280, 0], [1280, 720], [0, 720]].map { PixelPoint(x: $0[0], y: $0[1]) }, maxOccupancy: 15)]
+        _ = try configs.save(streams[0], pen, by: "demo")
+        let ramp = demoRamp(besides: folder)
+        if let ramp {
+            var counting = AnalysisConfig()
+            counting.detector = .builtin
+            counting.lines = [ramp.truth.line]
+            _ = try configs.save(streams[1], counting, by: "demo")
+        } else {
+            lines.append("  (no ramp sequence in SampleFrames/sequences/\(demoRampName): \(streams[1]) plays the pen frames; scripts/run.sh makes it when ../shared/frames is there)")
+        }
         for (i, stream) in streams.enumerated() {
             let token = try store.issue(role: .device, streams: .only([stream]), name: "demo device \(stream)").token
-            lines.append("  device \(stream): \(token)")
-            // Each device plays the frames from a different starting point.
+            let role = i == 1 ? ramp.map { "  (ramp camera: counting line \($0.truth.line.id), declared head count 100)" } ?? "" : ""
+            lines.append("  device \(stream): \(token)\(role)")
+            // Each device plays the frames from a different starting point; the ramp camera its sequence.
             let rotated = Array(frames[(i * 2 % frames.count)...] + frames[..<(i * 2 % frames.count)])
+            let played = i == 1 ? ramp?.frames ?? rotated : rotated
             var device = DeviceSimulator.Configuration(
-                server: "ws://127.0.0.1:\(configuration.port)", token: token, stream: stream, framesPerSecond: 5, loop: true, frames: rotated)
+                server: "ws://127.0.0.1:\(configuration.port)", token: token, stream: stream,
+                framesPerSecond: i == 1 ? ramp?.truth.framesPerSecond ?? 5 : 5, loop: true, frames: played)
             device.startsSession = true
             devices.append(DeviceSimulator(configuration: device, logger: logger))
         }
