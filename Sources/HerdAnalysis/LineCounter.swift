@@ -11,6 +11,11 @@ import HerdProtocol
 /// track's side (the nearest one, once): so the pig that went behind the post on the out side and
 /// reappears on the in side still counts, once.
 ///
+/// One pig seen as two boxes (a fragment of it, its legs, a part cut off by a post) must not count
+/// twice: a crossing whose track's box lies at least `duplicateOverlap` inside (of the smaller box)
+/// the box of a track that crossed the same line the same way in the last `duplicateFrames` frames
+/// is that pig again, and is not counted.
+///
 /// Net counts per line are `in − out`. After a restart the totals are rebuilt from the recorded
 /// crossings (`restore`); tracks begin afresh.
 public struct LineCounter: Sendable {
@@ -21,6 +26,10 @@ public struct LineCounter: Sendable {
         public var handoverRadius = 1.0
         /// How long an ended track's side may still be handed over.
         public var handoverFrames = 15
+        /// How much of the smaller box must overlap a recent crossing's box for the same pig.
+        public var duplicateOverlap = 0.3
+        /// How recent (frames) a crossing must be to make another a duplicate.
+        public var duplicateFrames = 10
         public init() {}
     }
 
@@ -39,6 +48,8 @@ public struct LineCounter: Sendable {
     }
 
     private var sides: [Key: Side] = [:]
+    /// Crossings decided lately (for duplicates): line, track, direction, when.
+    private var recent: [(line: Int, track: Int, direction: Crossing.Direction, seq: UInt64)] = []
     /// Where each track was last matched, and in which frame.
     private var lastSeen: [Int: (centre: PixelPoint, seq: UInt64)] = [:]
 
@@ -105,10 +116,12 @@ public struct LineCounter: Sendable {
                     state.since = seq
                 }
                 if let candidate = state.candidate, state.held >= parameters.holdFrames {
-                    if within {
-                        let crossing = Crossing(line: line.id, trackId: id, direction: candidate > 0 ? .in : .out, seq: state.since)
+                    let direction: Crossing.Direction = candidate > 0 ? .in : .out
+                    if within && !isDuplicate(line: index, track: track, direction: direction, seq: seq, tracks: tracks) {
+                        let crossing = Crossing(line: line.id, trackId: id, direction: direction, seq: state.since)
                         count(crossing)
                         crossings.append(crossing)
+                        recent.append((index, id, direction, seq))
                     }
                     state = Side(established: candidate)
                 }
@@ -116,11 +129,27 @@ public struct LineCounter: Sendable {
             }
             lastSeen[id] = (centre, seq)
         }
+        recent.removeAll { seq - min(seq, $0.seq) > UInt64(max(0, parameters.duplicateFrames)) }
         // Sides of ended tracks stay a while, for a handover; then they go.
         let horizon = UInt64(max(0, parameters.handoverFrames))
         lastSeen = lastSeen.filter { live.contains($0.key) || seq - min(seq, $0.value.seq) <= horizon }
         sides = sides.filter { lastSeen[$0.key.track] != nil }
         return crossings
+    }
+
+    /// Whether `track`'s box overlaps (by `duplicateOverlap` of the smaller box) the box, in this frame,
+    /// of another track that lately crossed `line` the same way.
+    private func isDuplicate(line: Int, track: Tracker.Track, direction: Crossing.Direction, seq: UInt64, tracks: [Tracker.Track]) -> Bool {
+        recent.contains { earlier in
+            guard earlier.line == line, earlier.direction == direction, earlier.track != track.id,
+                let other = tracks.first(where: { $0.id == earlier.track })
+            else { return false }
+            let a = track.rect, b = other.rect
+            let w = min(a.x + a.width, b.x + b.width) - max(a.x, b.x)
+            let h = min(a.y + a.height, b.y + b.height) - max(a.y, b.y)
+            guard w > 0, h > 0 else { return false }
+            return w * h >= parameters.duplicateOverlap * min(a.width * a.height, b.width * b.height)
+        }
     }
 
     /// The side of the nearest lost track (coasting, or ended lately) last seen near `centre`, taken

@@ -29,6 +29,9 @@ struct MotionFilter: Sendable, Hashable {
         (p00, p01, p11) = (n00, n01, n11)
     }
 
+    /// Stops the motion (the estimate holds still from here until the next measurement).
+    mutating func halt() { velocity = 0 }
+
     /// Folds in a measured position.
     mutating func update(_ measured: Double) {
         let s = p00 + r

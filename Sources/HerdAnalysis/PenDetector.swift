@@ -33,6 +33,9 @@ public struct PenDetector: Detector {
         public var maxSolidityToSplit = 0.75
         /// Components over this fraction of the picture are not pigs (a covered lens, a blown-out frame).
         public var maxAreaFraction = 0.6
+        /// With fewer than three bodies, a body is taken for a huddle (and split by its spine's width)
+        /// only when it covers at least this fraction of the picture: a lone pig on a ramp is not one.
+        public var huddleMinFraction = 0.1
         public init() {}
     }
 
@@ -103,7 +106,8 @@ public struct PenDetector: Detector {
         let spineHalfWidth = ridge.isEmpty ? typicalHalfWidth : Double(Self.median(ridge))
         // With fewer than three bodies there are no peers to take a single pig's area from. A huddle (its
         // widest point far wider than its spines) takes the spine's width; one or two pigs their own.
-        let huddle = kept.count < 3 && typicalHalfWidth > 1.8 * spineHalfWidth
+        let largest = Double(kept.map { area[$0] }.max() ?? 0)
+        let huddle = kept.count < 3 && typicalHalfWidth > 1.8 * spineHalfWidth && largest >= parameters.huddleMinFraction * Double(n)
         let typicalArea = huddle
             ? max(1, 9 * spineHalfWidth * spineHalfWidth)
             : max(1, (9 * typicalHalfWidth * typicalHalfWidth * medianArea).squareRoot())

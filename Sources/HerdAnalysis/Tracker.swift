@@ -68,6 +68,9 @@ public struct Tracker: Sendable {
         }
 
         mutating func predict() {
+            // A box unseen keeps its size: extrapolated, a shrinking box reached 1x1 within a few frames
+            // (as ByteTrack zeroes the height velocity of a lost track).
+            if lost > 0 { w.halt(); h.halt() }
             x.predict(); y.predict(); w.predict(); h.predict()
         }
 

@@ -85,6 +85,7 @@ struct EvalTrack: ParsableCommand {
         discussion: "Per sequence: true and counted net, count error, id switches, crossings whose frame shows the pig on the line. Last line: sequences=N exact=E id_switches=S crossings_on_line=C/T.")
 
     @Argument(help: "The sequences' directory.") var directory: String = "SampleFrames/sequences"
+    @Flag(help: "Also print every counted and every true crossing (seq, track or pig, direction).") var crossings = false
 
     func run() throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted().filter {
@@ -107,6 +108,10 @@ struct EvalTrack: ParsableCommand {
             switches += result.idSwitches
             onLine += result.crossingsOnLine
             counted += result.crossings.count
+            if crossings {
+                for c in result.crossings { print("  counted seq \(c.seq) track \(c.trackId) \(c.direction.rawValue)") }
+                for c in truth.crossings { print("  true    seq \(c.seq) pig \(c.trackId) \(c.direction.rawValue)") }
+            }
             print("\(name): true net \(result.trueNet), counted \(result.countedNet), count error \(result.countError), id switches \(result.idSwitches), crossings \(result.crossings.count) (\(result.crossingsOnLine) on the line)")
         }
         print("sequences=\(names.count) exact=\(exact) id_switches=\(switches) crossings_on_line=\(onLine)/\(counted)")

@@ -61,6 +61,25 @@ struct DetectorTests {
         #expect(found.count == 3, "\(found)")
     }
 
+    @Test("a lone body on a ramp whose widest point is far wider than its spine (a huddle's mark) stays one: a huddle covers a tenth of the picture")
+    func lonePig() {
+        func picture(square: Int) -> AnalysisImage {
+            var buffer = PixelBuffer(width: 320, height: 180, format: .rgb, fill: Color(red: 40, green: 170, blue: 160))
+            func fill(_ x0: Int, _ y0: Int, _ w: Int, _ h: Int) {
+                for y in y0..<(y0 + h) { for x in x0..<(x0 + w) { let i = (y * 320 + x) * 3; buffer.bytes[i] = 235; buffer.bytes[i + 1] = 200; buffer.bytes[i + 2] = 190 } }
+            }
+            fill(100, 70, square, square)  // the body's wide part
+            fill(100 + square, 70 + square / 2 - 7, 100, 14)  // a long narrow part: the spine's median is its width
+            return AnalysisImage(PixelBuffer(width: 320, height: 180, format: .rgb, bytes: buffer.bytes), frameWidth: 640, frameHeight: 360)
+        }
+        let found = PenDetector().detect(picture(square: 40))
+        #expect(found.count == 1, "\(found)")
+        // Taken for a huddle (the old rule, any size): split into pieces of the spine's width.
+        var parameters = PenDetector.Parameters()
+        parameters.huddleMinFraction = 0
+        #expect(PenDetector(parameters: parameters).detect(picture(square: 40)).count > 2)
+    }
+
     @Test("two bodies touching at a corner are split in two, three apart stay one each; boxes map back to frame pixels")
     func splitsTouching() {
         var buffer = PixelBuffer(width: 320, height: 180, format: .rgb, fill: Color(red: 40, green: 170, blue: 160))

@@ -116,6 +116,77 @@ struct TrackerTests {
         #expect(run.crossings.map(\.direction) == [.in, .out] && run.counter.net("ramp") == 0, "\(run.crossings)")
     }
 
+    /// Confirmed, matched tracks as the counter sees them.
+    static func tracks(_ boxes: [(id: Int, x: Double, y: Double, w: Double, h: Double)]) -> [Tracker.Track] {
+        boxes.map { Tracker.Track(id: $0.id, rect: PixelRect(x: $0.x - $0.w / 2, y: $0.y - $0.h / 2, width: $0.w, height: $0.h), confidence: 0.9, matched: true) }
+    }
+
+    @Test("one pig seen as two boxes counts once (a fragment inside its box crossing just after it); two pigs side by side count twice")
+    func duplicates() {
+        let line = CountingLine(id: "ramp", from: PixelPoint(x: 500, y: 720), to: PixelPoint(x: 500, y: 0))
+        var fragment = LineCounter(lines: [line])
+        var sideBySide = LineCounter(lines: [line])
+        for f in 0..<40 {
+            let x = 400 + Double(f) * 8
+            // A pig (120x60) and a piece of it (40x30, in its lower back corner) that lags 16 px behind.
+            _ = fragment.update(seq: UInt64(f + 1), tracks: Self.tracks([(1, x, 300, 120, 60), (2, x - 16, 315, 40, 30)]))
+            // Two pigs walking abreast, their boxes apart.
+            _ = sideBySide.update(seq: UInt64(f + 1), tracks: Self.tracks([(1, x, 300, 120, 60), (2, x - 16, 380, 120, 60)]))
+        }
+        #expect(fragment.net("ramp") == 1 && sideBySide.net("ramp") == 2, "\(fragment.totals) \(sideBySide.totals)")
+        // With the check off, the fragment counts.
+        var parameters = LineCounter.Parameters()
+        parameters.duplicateOverlap = 2
+        var unchecked = LineCounter(lines: [line], parameters: parameters)
+        for f in 0..<40 {
+            let x = 400 + Double(f) * 8
+            _ = unchecked.update(seq: UInt64(f + 1), tracks: Self.tracks([(1, x, 300, 120, 60), (2, x - 16, 315, 40, 30)]))
+        }
+        #expect(unchecked.net("ramp") == 2)
+    }
+
+    @Test("a pig lost just before the line that comes back just past it under a new track id counts once, in; a new pig far away takes nothing")
+    func handover() {
+        let line = CountingLine(id: "ramp", from: PixelPoint(x: 500, y: 720), to: PixelPoint(x: 500, y: 0))
+        var counter = LineCounter(lines: [line])
+        var crossings: [Crossing] = []
+        var seq: UInt64 = 0
+        // Track 1 walks up to x 480 (the out side), then is hidden (coasting, unmatched) for 4 frames.
+        for x in stride(from: 300.0, through: 480, by: 10) {
+            seq += 1
+            crossings += counter.update(seq: seq, tracks: Self.tracks([(1, x, 300, 100, 60)]))
+        }
+        for _ in 0..<4 {
+            seq += 1
+            crossings += counter.update(seq: seq, tracks: [Tracker.Track(id: 1, rect: PixelRect(x: 440, y: 270, width: 100, height: 60), confidence: 0.9, matched: false)])
+        }
+        // It comes back at x 530 (the in side) as track 2, and walks on; a pig at the far end appears as track 3.
+        for x in stride(from: 530.0, through: 650, by: 10) {
+            seq += 1
+            crossings += counter.update(seq: seq, tracks: Self.tracks([(2, x, 300, 100, 60), (3, 900, 300, 100, 60)]))
+        }
+        #expect(crossings.map(\.direction) == [.in] && crossings.first?.trackId == 2, "\(crossings)")
+        // Without the handover, the pig is lost to the count.
+        var parameters = LineCounter.Parameters()
+        parameters.handoverRadius = 0
+        var plain = LineCounter(lines: [line], parameters: parameters)
+        seq = 0
+        for x in stride(from: 300.0, through: 480, by: 10) { seq += 1; _ = plain.update(seq: seq, tracks: Self.tracks([(1, x, 300, 100, 60)])) }
+        for x in stride(from: 530.0, through: 650, by: 10) { seq += 1; _ = plain.update(seq: seq, tracks: Self.tracks([(2, x, 300, 100, 60)])) }
+        #expect(plain.net("ramp") == 0)
+    }
+
+    @Test("a coasting track keeps its box's size (a shrinking box once reached 1x1 in a few frames)")
+    func coastingSize() {
+        var tracker = Tracker()
+        // A box shrinking while tracked, then lost for 20 frames.
+        for f in 0..<10 { _ = tracker.update([Self.box(100 + Double(f) * 6, 300, w: 80 - Double(f) * 2, h: 120 - Double(f) * 3)]) }
+        var last: Tracker.Track?
+        for _ in 0..<20 { last = tracker.update([]).first }
+        let rect = try! #require(last?.rect)
+        #expect(rect.width > 40 && rect.height > 60, "\(rect)")
+    }
+
     @Test("a crossing beyond the segment's ends does not count; totals are rebuilt from recorded crossings after a restart")
     func extentAndRestore() {
         let short = CountingLine(id: "gate", from: PixelPoint(x: 500, y: 720), to: PixelPoint(x: 500, y: 500))
