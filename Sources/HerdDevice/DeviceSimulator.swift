@@ -31,6 +31,8 @@ public final class DeviceSimulator: Service, Sendable {
         /// when its consignment id matches, and opens the next after a restart), and ends it once every
         /// frame is acknowledged (without `loop`).
         public var startsSession = false
+        /// A loading: the seal reports `open` until this frame, then `locked` (nil: locked throughout).
+        public var sealsAtFrame: Int?
         /// Called with every ack as it arrives (the crash test logs them).
         public var onAck: @Sendable (AckMessage) -> Void = { _ in }
         public var consignment = Consignment(
@@ -125,7 +127,8 @@ public final class DeviceSimulator: Service, Sendable {
 
     private func reconnectLoop() async throws {
         var backoff = 0.25
-        let sensors = SensorSimulator(consignment: configuration.consignment)
+        var sensors = SensorSimulator(consignment: configuration.consignment)
+        sensors.sealsAtFrame = configuration.sealsAtFrame
         while !finished {
             try Task.checkCancellation()
             let connectionsBefore = progress.connections

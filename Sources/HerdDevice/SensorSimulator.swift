@@ -10,6 +10,9 @@ public struct SensorSimulator: Sendable {
     public var end = (lat: 22.5431, lon: 114.0579)
     /// Frames for the whole route; the position then stays at the border.
     public var routeFrames = 3000
+    /// The e-lock reports `open` (the truck is being loaded) before this frame and `locked` from it on;
+    /// nil: locked throughout (a truck on its way).
+    public var sealsAtFrame: Int?
 
     public init(consignment: Consignment) {
         self.consignment = consignment
@@ -27,7 +30,7 @@ public struct SensorSimulator: Sendable {
         if frame % 5 == 0 { tags.append(String(format: "CN36%010d", 1_000_000 + frame)) }
         return Sensors(
             gps: gps, truck: .init(temperatureC: (temperature * 10).rounded() / 10, humidityPct: humidity.rounded()),
-            seal: .init(id: "EL-88213", state: .locked), earTags: tags.isEmpty ? nil : tags,
+            seal: .init(id: "EL-88213", state: sealsAtFrame.map { frame < $0 ? .open : .locked } ?? .locked), earTags: tags.isEmpty ? nil : tags,
             consignment: frame == 0 ? consignment : nil)
     }
 }

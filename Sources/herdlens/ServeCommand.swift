@@ -142,7 +142,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         for (i, stream) in streams.enumerated() {
             let token = try store.issue(role: .device, streams: .only([stream]), name: "demo device \(stream)").token
-            let role = i == 1 ? ramp.map { "  (ramp camera: counting line \($0.truth.line.id), declared head count 100)" } ?? "" : ""
+            let role = i == 1 ? ramp.map { "  (ramp camera: counting line \($0.truth.line.id), 100 declared, the seal locks after 10 min)" } ?? "" : ""
             lines.append("  device \(stream): \(token)\(role)")
             // Each device plays the frames from a different starting point; the ramp camera its sequence.
             let rotated = Array(frames[(i * 2 % frames.count)...] + frames[..<(i * 2 % frames.count)])
@@ -151,6 +151,9 @@ struct ServeCommand: AsyncParsableCommand {
                 server: "ws://127.0.0.1:\(configuration.port)", token: token, stream: stream,
                 framesPerSecond: i == 1 ? ramp?.truth.framesPerSecond ?? 5 : 5, loop: true, frames: played)
             device.startsSession = true
+            // The ramp is a loading: the e-lock stays open for ten minutes of frames, then locks (the
+            // seal event: the count is reconciled against the 100 declared).
+            if i == 1, let ramp { device.sealsAtFrame = Int(ramp.truth.framesPerSecond * 600) }
             devices.append(DeviceSimulator(configuration: device, logger: logger))
         }
         FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
