@@ -15,7 +15,14 @@ extern "C" {
 uint32_t herdcrc_crc32c(uint32_t crc, const uint8_t *data, size_t length);
 
 /// CRC-32 (IEEE, as in ZIP and PNG): extends `crc` (0 to start) over `length` bytes.
+/// Folds with PCLMULQDQ when the CPU has it (checked once at run time), slicing by 8 otherwise.
 uint32_t herdcrc_crc32(uint32_t crc, const uint8_t *data, size_t length);
+
+/// The same CRC by slicing by 8 alone (the reference the folding is tested and measured against).
+uint32_t herdcrc_crc32_portable(uint32_t crc, const uint8_t *data, size_t length);
+
+/// 1 when `herdcrc_crc32` folds with PCLMULQDQ on this CPU.
+int herdcrc_crc32_folds(void);
 
 /// 1 when the hardware path is in use (for benchmarks and the docs).
 int herdcrc_hardware(void);
