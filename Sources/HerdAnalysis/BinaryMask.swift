@@ -25,16 +25,28 @@ struct BinaryMask {
         var out = [UInt8](repeating: 0, count: src.count)
         src.withUnsafeBufferPointer { s in
             out.withUnsafeMutableBufferPointer { o in
-                for y in 0..<h {
-                    let row = y * w
-                    for x in 0..<w {
-                        let i = row + x
-                        // Outside the image counts as background for erosion and dilation alike.
-                        let up: UInt8 = y > 0 ? s[i - w] : 0
-                        let down: UInt8 = y < h - 1 ? s[i + w] : 0
-                        let left: UInt8 = x > 0 ? s[i - 1] : 0
-                        let right: UInt8 = x < w - 1 ? s[i + 1] : 0
-                        o[i] = erode ? (s[i] & up & down & left & right) : (s[i] | up | down | left | right)
+                guard let s = s.baseAddress, let o = o.baseAddress else { return }
+                // Outside the image counts as background for erosion and dilation alike.
+                func edge(_ x: Int, _ y: Int) {
+                    let i = y &* w &+ x
+                    let up: UInt8 = y > 0 ? s[i &- w] : 0
+                    let down: UInt8 = y < h - 1 ? s[i &+ w] : 0
+                    let left: UInt8 = x > 0 ? s[i &- 1] : 0
+                    let right: UInt8 = x < w - 1 ? s[i &+ 1] : 0
+                    o[i] = erode ? (s[i] & up & down & left & right) : (s[i] | up | down | left | right)
+                }
+                for x in 0..<w { edge(x, 0); if h > 1 { edge(x, h - 1) } }
+                guard h > 2 else { return }
+                for y in 1..<(h - 1) {
+                    edge(0, y)
+                    if w > 1 { edge(w - 1, y) }
+                    guard w > 2 else { continue }
+                    // The interior without a bounds test: a loop the compiler vectorizes.
+                    let row = y &* w
+                    if erode {
+                        for i in (row &+ 1)..<(row &+ w &- 1) { o[i] = s[i] & s[i &- 1] & s[i &+ 1] & s[i &- w] & s[i &+ w] }
+                    } else {
+                        for i in (row &+ 1)..<(row &+ w &- 1) { o[i] = s[i] | s[i &- 1] | s[i &+ 1] | s[i &- w] | s[i &+ w] }
                     }
                 }
             }
@@ -45,46 +57,59 @@ struct BinaryMask {
     /// Fills holes: background regions not 4-connected to the image border and smaller than
     /// `maxHole` pixels (spots and shadows on a body; not the floor framed by a steel gate).
     mutating func fillHoles(maxHole: Int) {
-        let w = width, h = height
-        var seen = [UInt8](repeating: 0, count: bits.count)
-        var stack: [Int] = []
-        var region: [Int] = []
-        for start in 0..<bits.count where bits[start] == 0 && seen[start] == 0 {
-            seen[start] = 1
-            stack.append(start)
-            region.removeAll(keepingCapacity: true)
-            var touchesBorder = false
-            while let i = stack.popLast() {
-                region.append(i)
-                let x = i % w, y = i / w
-                if x == 0 || y == 0 || x == w - 1 || y == h - 1 { touchesBorder = true }
-                if x > 0, bits[i - 1] == 0, seen[i - 1] == 0 { seen[i - 1] = 1; stack.append(i - 1) }
-                if x < w - 1, bits[i + 1] == 0, seen[i + 1] == 0 { seen[i + 1] = 1; stack.append(i + 1) }
-                if y > 0, bits[i - w] == 0, seen[i - w] == 0 { seen[i - w] = 1; stack.append(i - w) }
-                if y < h - 1, bits[i + w] == 0, seen[i + w] == 0 { seen[i + w] = 1; stack.append(i + w) }
-            }
-            if !touchesBorder && region.count <= maxHole {
-                for i in region { bits[i] = 1 }
+        let w = width, n = bits.count
+        var seen = [UInt8](repeating: 0, count: n)
+        // The stack holds a pixel and its column (no division per pixel); a region is kept only while it
+        // could still be a hole, so the floor (most of the picture) is walked but never stored.
+        var stack: [(Int32, Int32)] = []
+        var region: [Int32] = []
+        bits.withUnsafeMutableBufferPointer { b in
+            seen.withUnsafeMutableBufferPointer { s in
+                for start in 0..<n where b[start] == 0 && s[start] == 0 {
+                    s[start] = 1
+                    stack.append((Int32(start), Int32(start % w)))
+                    region.removeAll(keepingCapacity: true)
+                    var size = 0
+                    var touchesBorder = false
+                    while let (packed, column) = stack.popLast() {
+                        let i = Int(packed), x = Int(column)
+                        size += 1
+                        if size <= maxHole { region.append(packed) }
+                        if x == 0 || x == w - 1 || i < w || i >= n - w { touchesBorder = true }
+                        if x > 0, b[i - 1] == 0, s[i - 1] == 0 { s[i - 1] = 1; stack.append((packed - 1, column - 1)) }
+                        if x < w - 1, b[i + 1] == 0, s[i + 1] == 0 { s[i + 1] = 1; stack.append((packed + 1, column + 1)) }
+                        if i >= w, b[i - w] == 0, s[i - w] == 0 { s[i - w] = 1; stack.append((packed - Int32(w), column)) }
+                        if i < n - w, b[i + w] == 0, s[i + w] == 0 { s[i + w] = 1; stack.append((packed + Int32(w), column)) }
+                    }
+                    if !touchesBorder && size <= maxHole {
+                        for i in region { b[Int(i)] = 1 }
+                    }
+                }
             }
         }
     }
 
-    /// 4-connected components: a label per pixel (0 = background, 1... = component) and the count.
+    /// 4-connected components of the foreground: a label per pixel (0 for background, 1... for
+    /// components) and the number of components.
     func labels() -> (labels: [Int32], count: Int) {
-        let w = width, h = height
-        var labels = [Int32](repeating: 0, count: bits.count)
+        let w = width, n = bits.count
+        var labels = [Int32](repeating: 0, count: n)
         var next: Int32 = 0
-        var stack: [Int] = []
-        for start in 0..<bits.count where bits[start] != 0 && labels[start] == 0 {
-            next += 1
-            labels[start] = next
-            stack.append(start)
-            while let i = stack.popLast() {
-                let x = i % w, y = i / w
-                if x > 0, bits[i - 1] != 0, labels[i - 1] == 0 { labels[i - 1] = next; stack.append(i - 1) }
-                if x < w - 1, bits[i + 1] != 0, labels[i + 1] == 0 { labels[i + 1] = next; stack.append(i + 1) }
-                if y > 0, bits[i - w] != 0, labels[i - w] == 0 { labels[i - w] = next; stack.append(i - w) }
-                if y < h - 1, bits[i + w] != 0, labels[i + w] == 0 { labels[i + w] = next; stack.append(i + w) }
+        var stack: [(Int32, Int32)] = []
+        bits.withUnsafeBufferPointer { b in
+            labels.withUnsafeMutableBufferPointer { l in
+                for start in 0..<n where b[start] != 0 && l[start] == 0 {
+                    next += 1
+                    l[start] = next
+                    stack.append((Int32(start), Int32(start % w)))
+                    while let (packed, column) = stack.popLast() {
+                        let i = Int(packed), x = Int(column)
+                        if x > 0, b[i - 1] != 0, l[i - 1] == 0 { l[i - 1] = next; stack.append((packed - 1, column - 1)) }
+                        if x < w - 1, b[i + 1] != 0, l[i + 1] == 0 { l[i + 1] = next; stack.append((packed + 1, column + 1)) }
+                        if i >= w, b[i - w] != 0, l[i - w] == 0 { l[i - w] = next; stack.append((packed - Int32(w), column)) }
+                        if i < n - w, b[i + w] != 0, l[i + w] == 0 { l[i + w] = next; stack.append((packed + Int32(w), column)) }
+                    }
+                }
             }
         }
         return (labels, Int(next))
@@ -96,21 +121,34 @@ struct BinaryMask {
     func distances() -> [Float] {
         let w = width, h = height
         let far = Int32.max / 4
-        var d = bits.map { $0 != 0 ? far : 0 }
-        func at(_ x: Int, _ y: Int) -> Int32 { (x < 0 || y < 0 || x >= w || y >= h) ? far : d[y * w + x] }
-        for y in 0..<h {
-            for x in 0..<w where d[y * w + x] != 0 {
-                let v = min(at(x - 1, y) + 3, at(x, y - 1) + 3, at(x - 1, y - 1) + 4, at(x + 1, y - 1) + 4)
-                d[y * w + x] = min(d[y * w + x], v)
+        // A padded copy (one pixel of `far` all round: the border is not background), so the passes
+        // need no bounds checks.
+        let pw = w + 2
+        var d = [Int32](repeating: far, count: pw * (h + 2))
+        var out = [Float](repeating: 0, count: w * h)
+        bits.withUnsafeBufferPointer { b in
+            d.withUnsafeMutableBufferPointer { d in
+                for y in 0..<h {
+                    for x in 0..<w where b[y * w + x] == 0 { d[(y + 1) * pw + x + 1] = 0 }
+                }
+                for y in 1...h {
+                    for i in (y * pw + 1)..<(y * pw + 1 + w) where d[i] != 0 {
+                        d[i] = min(d[i], d[i - 1] + 3, d[i - pw] + 3, d[i - pw - 1] + 4, d[i - pw + 1] + 4)
+                    }
+                }
+                for y in stride(from: h, through: 1, by: -1) {
+                    for i in stride(from: y * pw + w, through: y * pw + 1, by: -1) where d[i] != 0 {
+                        d[i] = min(d[i], d[i + 1] + 3, d[i + pw] + 3, d[i + pw + 1] + 4, d[i + pw - 1] + 4)
+                    }
+                }
+                let cap = Int32(3 * max(w, h))
+                out.withUnsafeMutableBufferPointer { o in
+                    for y in 0..<h {
+                        for x in 0..<w { o[y * w + x] = Float(min(d[(y + 1) * pw + x + 1], cap)) / 3 }
+                    }
+                }
             }
         }
-        for y in stride(from: h - 1, through: 0, by: -1) {
-            for x in stride(from: w - 1, through: 0, by: -1) where d[y * w + x] != 0 {
-                let v = min(at(x + 1, y) + 3, at(x, y + 1) + 3, at(x + 1, y + 1) + 4, at(x - 1, y + 1) + 4)
-                d[y * w + x] = min(d[y * w + x], v)
-            }
-        }
-        let cap = Int32(3 * max(w, h))
-        return d.map { Float(min($0, cap)) / 3 }
+        return out
     }
 }

@@ -68,12 +68,22 @@ public struct PenDetector: Detector {
         var widest = [Float](repeating: 0, count: count + 1)
         var chroma = [Int](repeating: 0, count: count + 1)
         image.rgb.withUnsafeBufferPointer { rgb in
-            for i in 0..<n {
-                let l = Int(labels[i])
-                guard l != 0 else { continue }
-                area[l] += 1
-                widest[l] = max(widest[l], distance[i])
-                chroma[l] += Int(rgb[3 * i]) - Int(rgb[3 * i + 2])
+            labels.withUnsafeBufferPointer { labels in
+                distance.withUnsafeBufferPointer { distance in
+                    area.withUnsafeMutableBufferPointer { area in
+                        widest.withUnsafeMutableBufferPointer { widest in
+                            chroma.withUnsafeMutableBufferPointer { chroma in
+                                for i in 0..<n {
+                                    let l = Int(labels[i])
+                                    guard l != 0 else { continue }
+                                    area[l] += 1
+                                    widest[l] = max(widest[l], distance[i])
+                                    chroma[l] += Int(rgb[3 * i]) - Int(rgb[3 * i + 2])
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
         let minArea = parameters.minAreaFraction * Double(n)
@@ -92,14 +102,17 @@ public struct PenDetector: Detector {
         var ridge: [Float] = []
         var keep = [Bool](repeating: false, count: count + 1)
         for l in kept { keep[l] = true }
-        for y in 1..<(h - 1) {
-            for x in 1..<(w - 1) {
-                let i = y * w + x
-                let d = distance[i]
-                guard d >= 1.5, keep[Int(labels[i])] else { continue }
-                if d >= distance[i - 1] && d >= distance[i + 1] && d >= distance[i - w] && d >= distance[i + w]
-                    && d >= distance[i - w - 1] && d >= distance[i - w + 1] && d >= distance[i + w - 1] && d >= distance[i + w + 1] {
-                    ridge.append(d)
+        distance.withUnsafeBufferPointer { distance in
+            labels.withUnsafeBufferPointer { labels in
+                for y in 1..<(h - 1) {
+                    for i in (y * w + 1)..<(y * w + w - 1) {
+                        let d = distance[i]
+                        guard d >= 1.5, keep[Int(labels[i])] else { continue }
+                        if d >= distance[i - 1] && d >= distance[i + 1] && d >= distance[i - w] && d >= distance[i + w]
+                            && d >= distance[i - w - 1] && d >= distance[i - w + 1] && d >= distance[i + w - 1] && d >= distance[i + w + 1] {
+                            ridge.append(d)
+                        }
+                    }
                 }
             }
         }
@@ -260,7 +273,7 @@ public struct PenDetector: Detector {
         return sorted.count % 2 == 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2
     }
 
-    /// Splits a component's pixels into `k` groups: farthest-point seeds, then 8 rounds of k-means
+    /// Splits a component's pixels (in raster order) into `k` groups: farthest-point seeds, then 8 rounds of k-means
     /// on pixel coordinates (on every pixel of a subsample when the component is large).
     static func kmeans(_ pixels: [Int32], width: Int, k: Int) -> [[Int32]] {
         let step = max(1, pixels.count / 1200)
@@ -294,7 +307,13 @@ public struct PenDetector: Detector {
             for j in 0..<k where sums[j].2 > 0 { centres[j] = (sums[j].0 / Double(sums[j].2), sums[j].1 / Double(sums[j].2)) }
         }
         var groups = [[Int32]](repeating: [], count: k)
-        for p in pixels { groups[closest(point(p))].append(p) }
+        // `pixels` are in raster order: the row advances as they go, with no division per pixel.
+        var row = 0, rowStart = 0
+        for p in pixels {
+            let i = Int(p)
+            while i >= rowStart + width { row += 1; rowStart += width }
+            groups[closest((Double(i - rowStart), Double(row)))].append(p)
+        }
         return groups
     }
 }
