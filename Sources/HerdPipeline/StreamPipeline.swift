@@ -336,6 +336,10 @@ public actor StreamPipeline {
     }
 
     /// The alerts raised now and the net count per line (the console's tile, tests).
+    /// Whether a frame's analysis is on the executor now, and how many changes wait for it (tests
+    /// watch both to exercise the overlap).
+    public var analysisInFlight: (analysing: Bool, waitingChanges: Int) { (analysing, analysisWaiters.count) }
+
     public var analysisState: (raised: [Alert], counts: [String: Int]) {
         (analyzer.raised, analyzer.totals.mapValues { $0.in - $0.out })
     }

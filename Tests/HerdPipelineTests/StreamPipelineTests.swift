@@ -145,6 +145,64 @@ struct StreamPipelineTests {
         #expect(frames.last?.header.alerts.first?.code == "seal.open")
     }
 
+    @Test("an acknowledgement made while a frame is being analysed is kept (the frame's copy of the analyser used to undo it)")
+    func ackDuringAnalysis() async throws {
+        let executor = AnalysisExecutor(threads: 1)
+        let pipeline = StreamPipeline(stream: stream, hub: LiveHub(), codecs: codecs, logger: Logger(label: "test"), executor: executor)
+        let image = try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg")
+        try await ingest(pipeline, try header(1, seal: .locked), image: image)  // the seal event
+        try await ingest(pipeline, try header(2, seal: .open), image: image)  // seal.open raised
+        let alert = try #require(await pipeline.analysisState.raised.first { $0.rule == "seal.open" })
+        // The executor's only thread is held, so the next frame's analysis waits on it, in flight.
+        let gate = Gate()
+        let held = Task { await executor.run(for: stream) { gate.wait() } }
+        let frame = Task { try await ingest(pipeline, try header(3, seal: .open), image: image) }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !(await pipeline.analysisInFlight.analysing) {
+            guard ContinuousClock.now < deadline else { Issue.record("the frame never reached analysis"); gate.open(); return }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        // The acknowledgement, while the analysis is held: it either waits for it (as it must) or is
+        // applied at once (and then undone); the gate opens only after one or the other.
+        let acked = Gate()
+        let ack = Task {
+            let result = await pipeline.acknowledge(alert: alert.id, by: "inspector:chan")
+            acked.open()
+            return result
+        }
+        while !acked.isOpen, await pipeline.analysisInFlight.waitingChanges == 0 {
+            guard ContinuousClock.now < deadline else { Issue.record("the acknowledgement neither waited nor ended"); gate.open(); return }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        gate.open()
+        _ = await held.value
+        try await frame.value
+        #expect(await ack.value?.acknowledged?.by == "inspector:chan")
+        #expect(await pipeline.analysisState.raised.first { $0.id == alert.id }?.acknowledged?.by == "inspector:chan")
+    }
+
+    /// A latch a blocking job waits on (on the executor's own thread, never the cooperative pool).
+    final class Gate: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var opened = false
+        var isOpen: Bool {
+            condition.lock()
+            defer { condition.unlock() }
+            return opened
+        }
+        func wait() {
+            condition.lock()
+            while !opened { condition.wait() }
+            condition.unlock()
+        }
+        func open() {
+            condition.lock()
+            opened = true
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
     @Test("viewer variants: original without overlay, and scaled down once per size")
     func variants() async throws {
         let hub = LiveHub()
