@@ -73,6 +73,11 @@ public struct LineCounter: Sendable {
         for c in crossings { count(c) }
     }
 
+    /// Adds recorded crossings to the totals so far.
+    public mutating func add(_ crossings: [Crossing]) {
+        for c in crossings { count(c) }
+    }
+
     /// Carries totals over (a reconfiguration): lines that keep their id keep their counts.
     public mutating func restore(totals: [String: (in: Int, out: Int)]) {
         for line in lines { if let t = totals[line.id] { self.totals[line.id] = t } }

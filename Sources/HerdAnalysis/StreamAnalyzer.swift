@@ -64,6 +64,16 @@ public struct StreamAnalyzer: Sendable {
         tracker = Tracker(parameters: config.tracker, firstID: nextTrackID)
     }
 
+    /// The recorded crossings and seal state read back late, after frames were already counted: added
+    /// to the count so far (tracks go on as they are).
+    public mutating func add(crossings: [Crossing], sealed: Bool, declaredHeadCount: Int?) {
+        counter.add(crossings)
+        if sealed && !self.sealed {
+            self.sealed = true
+            reconciliation = reconcile(declared: declaredHeadCount)
+        }
+    }
+
     /// What one frame gave.
     public struct Frame: Sendable {
         /// Boxes of this frame's tracks (confirmed ones with `trackId`), counting lines and zones, for the overlay.

@@ -36,6 +36,11 @@ public actor StreamPipeline {
     /// pipeline made for a stream whose session is open never counts before it knows the count so far.
     private var restoring: Bool
     private var restoreWaiters: [CheckedContinuation<Void, Never>] = []
+    /// The wait is bounded (`restoreWait`): a slow read of a long session must not hold up ingest. A
+    /// read back that comes later is added to what was counted meanwhile.
+    private var restoreDeadlineArmed = false
+    private var restoreLate = false
+    private let restoreWait: Duration
     private let executor: AnalysisExecutor
     private var session: String?
     /// The newest seq analysed: an older or repeated frame is recorded but not fed to the tracker.
@@ -64,9 +69,10 @@ public actor StreamPipeline {
         analysis: AnalysisConfig = AnalysisConfig(), executor: AnalysisExecutor = .shared,
         observer: @escaping @Sendable (ComposeReport) -> Void = { _ in },
         onRenderFault: @escaping @Sendable (PreparedFrame, any Error) -> Void = { _, _ in },
-        onAnalysis: @escaping @Sendable (AnalysisNote) -> Void = { _ in }, awaitsRestore: Bool = false
+        onAnalysis: @escaping @Sendable (AnalysisNote) -> Void = { _ in }, awaitsRestore: Bool = false, restoreWait: Duration = .seconds(10)
     ) {
         self.restoring = awaitsRestore
+        self.restoreWait = restoreWait
         self.stream = stream
         self.hub = hub
         self.codecs = codecs
@@ -243,7 +249,28 @@ public actor StreamPipeline {
     }
 
     private func restored() async {
+        guard restoring else { return }
+        if !restoreDeadlineArmed {
+            restoreDeadlineArmed = true
+            Task { [weak self] in
+                try? await Task.sleep(for: self?.restoreWait ?? .zero)
+                await self?.restoreTimedOut()
+            }
+        }
         while restoring { await withCheckedContinuation { restoreWaiters.append($0) } }
+    }
+
+    private func restoreTimedOut() {
+        guard restoring else { return }
+        logger.warning("the open session was not read back within \(restoreWait): counting goes on; its recorded count is added when it comes")
+        restoreLate = true
+        releaseRestoreWaiters()
+    }
+
+    private func releaseRestoreWaiters() {
+        restoring = false
+        for waiter in restoreWaiters { waiter.resume() }
+        restoreWaiters.removeAll()
     }
 
     /// The clock (the server calls it about once a second): silence in an open session is an alert
@@ -321,18 +348,21 @@ public actor StreamPipeline {
 
     /// After a restart mid-loading: the session, its consignment, the count rebuilt from its recorded
     /// crossings and its seal state; nil when there is nothing to restore. Either way, frames and
-    /// messages that waited go on.
+    /// messages that waited go on (they wait at most `restoreWait`; a later call adds to the count).
     public func restore(_ state: Restored?) async {
         while analysing { await withCheckedContinuation { analysisWaiters.append($0) } }
         if let state {
-            session = state.session
-            if let consignment = state.consignment { self.consignment = consignment }
-            analyzer.restore(
-                crossings: state.crossings, sealed: state.sealed, nextTrackID: state.nextTrackID, declaredHeadCount: consignment?.declaredHeadCount)
+            if session == nil { session = state.session }
+            if consignment == nil, let consignment = state.consignment { self.consignment = consignment }
+            if restoreLate {
+                // Frames went on meanwhile: the recorded crossings are added to their count.
+                analyzer.add(crossings: state.crossings, sealed: state.sealed, declaredHeadCount: consignment?.declaredHeadCount)
+            } else {
+                analyzer.restore(
+                    crossings: state.crossings, sealed: state.sealed, nextTrackID: state.nextTrackID, declaredHeadCount: consignment?.declaredHeadCount)
+            }
         }
-        restoring = false
-        for waiter in restoreWaiters { waiter.resume() }
-        restoreWaiters.removeAll()
+        releaseRestoreWaiters()
     }
 
     /// The alerts raised now and the net count per line (the console's tile, tests).

@@ -1,4 +1,5 @@
 import Foundation
+import HerdAnalysis
 import HerdCodecs
 import HerdPipeline
 import HerdProtocol
@@ -179,6 +180,28 @@ struct StreamPipelineTests {
         try await frame.value
         #expect(await ack.value?.acknowledged?.by == "inspector:chan")
         #expect(await pipeline.analysisState.raised.first { $0.id == alert.id }?.acknowledged?.by == "inspector:chan")
+    }
+
+    @Test("frames wait for the recording to be read back, but not past the bound; a late read back is added to what was counted")
+    func restoreBound() async throws {
+        var config = AnalysisConfig()
+        config.detector = .device
+        config.lines = [CountingLine(id: "ramp", from: PixelPoint(x: 640, y: 720), to: PixelPoint(x: 640, y: 0))]
+        let pipeline = StreamPipeline(
+            stream: stream, hub: LiveHub(), codecs: codecs, logger: Logger(label: "test"), analysis: config, awaitsRestore: true,
+            restoreWait: .milliseconds(300))
+        let image = try SampleFrames.bytes("frames", "pen-day-720p.jpg")
+        // Nobody reads the recording back: the frame goes on after the bound.
+        let started = ContinuousClock.now
+        try await ingest(pipeline, try header(1), image: image)
+        #expect(ContinuousClock.now - started >= .milliseconds(300))
+        #expect(await pipeline.analysisState.counts["ramp"] == 0)
+        // The read back comes late: its two recorded crossings are added to the count.
+        await pipeline.restore(StreamPipeline.Restored(
+            session: "s-1", consignment: nil,
+            crossings: [Crossing(line: "ramp", trackId: 4, direction: .in, seq: 10), Crossing(line: "ramp", trackId: 5, direction: .in, seq: 20)],
+            sealed: false, nextTrackID: 6))
+        #expect(await pipeline.analysisState.counts["ramp"] == 2)
     }
 
     /// A latch a blocking job waits on (on the executor's own thread, never the cooperative pool).
