@@ -275,8 +275,10 @@ public actor StreamPipeline {
 
     /// The clock (the server calls it about once a second): silence in an open session is an alert
     /// even though no frame comes to raise it.
-    public func tick() async {
-        await settled()
+    /// A pipeline busy with a frame's analysis, or still waiting for its read back, skips the tick
+    /// rather than hold up the clock that ticks every stream (a frame is no silence anyway).
+    public func tick() {
+        guard !analysing, !restoring else { return }
         publish(analyzer.tick(now: secondsNow, wallClock: Timestamp.now().secondsSince1970, at: .now(), session: session))
     }
 
