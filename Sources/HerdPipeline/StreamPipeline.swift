@@ -245,6 +245,11 @@ public actor StreamPipeline {
     /// Returns once no frame's analysis is in flight (and the recording has been read back).
     private func settled() async {
         await restored()
+        await analysed()
+    }
+
+    /// Returns once no frame's analysis is in flight.
+    private func analysed() async {
         while analysing { await withCheckedContinuation { analysisWaiters.append($0) } }
     }
 
@@ -352,7 +357,7 @@ public actor StreamPipeline {
     /// crossings and its seal state; nil when there is nothing to restore. Either way, frames and
     /// messages that waited go on (they wait at most `restoreWait`; a later call adds to the count).
     public func restore(_ state: Restored?) async {
-        while analysing { await withCheckedContinuation { analysisWaiters.append($0) } }
+        await analysed()
         if let state {
             if session == nil { session = state.session }
             if consignment == nil, let consignment = state.consignment { self.consignment = consignment }
