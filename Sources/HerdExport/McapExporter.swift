@@ -70,8 +70,17 @@ public struct McapExporter {
         var background_color: Color
     }
 
+    private struct Circle: Encodable {
+        var timestamp: Time
+        var position: Point
+        var diameter: Double
+        var thickness: Double
+        var fill_color: Color
+        var outline_color: Color
+    }
+
     private struct ImageAnnotations: Encodable {
-        var circles: [String] = []
+        var circles: [Circle] = []
         var points: [PointsAnnotation] = []
         var texts: [TextItem] = []
     }
@@ -189,7 +198,19 @@ public struct McapExporter {
                 shape(2, corners, b.style, label: label.isEmpty ? nil : label, at: corners[0])
             case .polygon(let p): shape(2, p.points, p.style, label: p.label, at: p.points.first)
             case .polyline(let p): shape(3, p.points, p.style, label: p.label, at: p.points.first)
-            case .point(let p): shape(1, [p.at], p.style, label: p.label, at: p.at)
+            case .point(let p):
+                if let radius = p.radius {
+                    out.circles.append(Circle(
+                        timestamp: t, position: Point(x: p.at.x, y: p.at.y), diameter: radius * 2, thickness: p.style?.strokeWidth ?? 2,
+                        fill_color: .clear, outline_color: Color(hex: p.style?.stroke)))
+                    if let label = p.label {
+                        out.texts.append(TextItem(
+                            timestamp: t, position: Point(x: p.at.x + radius * 0.7, y: p.at.y - radius * 0.7), text: label, font_size: p.style?.fontSize ?? 14,
+                            text_color: .white, background_color: .shade))
+                    }
+                } else {
+                    shape(1, [p.at], p.style, label: p.label, at: p.at)
+                }
             case .arrow(let a): shape(4, [a.from, a.to], a.style, label: a.label, at: a.from)
             case .text(let x):
                 out.texts.append(TextItem(

@@ -171,11 +171,17 @@ public final class OverlayRenderer {
         let at = frame.point(mark.at)
         let fill = colour(mark.style?.stroke ?? mark.style?.fill, theme.markerColor, mark.style)
         let size = max(8, width(mark.style, theme.markerSize, frame))
+        let radius = mark.radius.map { $0 * (frame.sx + frame.sy) / 2 }
         if parts.contains(.shapes) {
-            let shape = MarkerShape(rawValue: (mark.shape ?? .ring).rawValue) ?? .ring
-            try canvas.drawMarker(at: at, size: size, shape: shape, color: fill)
+            if let radius {
+                try canvas.strokeCircle(center: at, radius: radius, width: width(mark.style, theme.lineWidth, frame), color: fill)
+            } else {
+                let shape = MarkerShape(rawValue: (mark.shape ?? .ring).rawValue) ?? .ring
+                try canvas.drawMarker(at: at, size: size, shape: shape, color: fill)
+            }
         }
         if let label = mark.label {
+            let at = radius.map { Point(x: at.x + $0 * 0.7, y: at.y - $0 * 0.7) } ?? at
             let fs = fontSize(mark.style, theme.fontSize, frame)
             try plate(
                 label, at: Point(x: at.x + size * 0.7, y: at.y - fs * 0.8), size: fs,

@@ -83,6 +83,9 @@ struct AnnotationValidator {
             try style(line.style)
         case .point(let p):
             try point(p.at, "at")
+            if let r = p.radius, !(r.isFinite && r > 0 && r <= limits.maxCoordinate) {
+                throw fail("radius", "must be a positive number of pixels up to \(Int(limits.maxCoordinate))")
+            }
             try text(p.label, "label", limit: limits.maxLabelLength)
             try style(p.style)
         case .arrow(let arrow):

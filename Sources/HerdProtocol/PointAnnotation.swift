@@ -8,6 +8,9 @@ public struct PointAnnotation: Sendable, Hashable, Codable {
     public var at: PixelPoint
     public var shape: Shape?
     public var label: String?
+    /// A ring of this radius in frame pixels instead of a marker of the theme's size (v1.4: an
+    /// inspector's circle). Absent: the marker.
+    public var radius: Double?
     public var style: AnnotationStyle?
     /// Optional identity, stable across frames where the producer keeps it (`track-12`, `line-ramp`).
     public var id: String?

@@ -12,6 +12,8 @@ public struct ProtocolError: Error, Equatable, CustomStringConvertible {
         case invalidMessage
         case forbidden
         case notFound
+        case tooManyMarks
+        case rateLimited
     }
 
     private let value: Internal
@@ -45,6 +47,12 @@ public struct ProtocolError: Error, Equatable, CustomStringConvertible {
     public static func forbidden(_ message: String) -> Self { .init(.forbidden, message) }
     /// No such thing where this socket can reach (an unknown alert id).
     public static func notFound(_ message: String) -> Self { .init(.notFound, message) }
+
+    /// The stream already holds as many live inspector marks as it may (v1.4).
+    public static func tooManyMarks(_ message: String) -> Self { .init(.tooManyMarks, message) }
+
+    /// Sent faster than the endpoint's rate allows; nothing was done (v1.4: marks).
+    public static func rateLimited(_ message: String) -> Self { .init(.rateLimited, message) }
 
     public var code: String { value.rawValue }
     public var description: String { "\(code): \(message)" }
