@@ -35,6 +35,9 @@ public final class DeviceSimulator: Service, Sendable {
         public var sealsAtFrame: Int?
         /// Called with every ack as it arrives (the crash test logs them).
         public var onAck: @Sendable (AckMessage) -> Void = { _ in }
+        /// Called with every inspector mark (`mark`) and removal (`mark.clear`) the server sends, as
+        /// text; each `mark` is acknowledged (`mark.ack`) once handed over.
+        public var onMark: @Sendable (String) -> Void = { _ in }
         public var consignment = Consignment(
             id: "HK-2026-11-20-0042", declaredHeadCount: 100, farm: "江西省 registered farm 36-017", vehiclePlate: "粤B·12345",
             destination: "供港活猪 Sheung Shui")
@@ -69,6 +72,8 @@ public final class DeviceSimulator: Service, Sendable {
         public var connections = 0
         /// Frames captured while offline (store-and-forward) and uploaded later.
         public var buffered = 0
+        /// Inspector marks received (and acknowledged).
+        public var marks = 0
     }
 
     private let configuration: Configuration
@@ -191,7 +196,7 @@ public final class DeviceSimulator: Service, Sendable {
             }
             do {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await self.readReplies(inbound) }
+                    group.addTask { try await self.readReplies(inbound, outbound) }
                     group.addTask { try await self.send(outbound, sensors: sensors) }
                     try await group.next()
                     group.cancelAll()
@@ -207,11 +212,18 @@ public final class DeviceSimulator: Service, Sendable {
         if offline.load(ordering: .relaxed) { throw GoOffline() }
     }
 
-    private func readReplies(_ inbound: WebSocketInboundStream) async throws {
+    private func readReplies(_ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter) async throws {
         for try await message in inbound.messages(maxSize: 1 << 20) {
             guard case .text(let text) = message else { continue }
             let bytes = Array(text.utf8)
-            if let ack = try? WireJSON.decode(AckMessage.self, from: bytes), ack.type == "ack" {
+            let type = try? WireJSON.messageType(bytes)
+            if type == "mark", let mark = try? WireJSON.decode(Mark.self, from: bytes) {
+                configuration.onMark(text)
+                state.withLock { $0.progress.marks += 1 }
+                try await outbound.write(.text(WireJSON.encodeString(MarkAck(id: mark.id, stream: mark.stream))))
+            } else if type == "mark.clear" {
+                configuration.onMark(text)
+            } else if let ack = try? WireJSON.decode(AckMessage.self, from: bytes), ack.type == "ack" {
                 configuration.onAck(ack)
                 state.withLock {
                     $0.pending.removeValue(forKey: ack.seq)

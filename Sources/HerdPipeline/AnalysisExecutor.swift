@@ -76,4 +76,7 @@ public enum AnalysisNote: Sendable {
     /// The session's seal event: the e-lock first reported `locked` (in the frame `seq`, or in
     /// telemetry when nil). Seal rules apply from here on, and the count was reconciled.
     case sealed(seq: UInt64?)
+    /// An inspector's mark placed (`mark`), ended (`mark.clear`, with why and by whom) or shown by a
+    /// field device (`mark.ack`).
+    case mark(event: String, mark: Mark, reason: MarkClear.Reason?, by: String?)
 }

@@ -23,10 +23,10 @@ public actor StreamPipeline {
     public let stream: StreamID
     private let codecs: CodecWorkerPool
     private let annotator: FrameAnnotator
-    private let hub: LiveHub
+    let hub: LiveHub
     private let logger: Logger
     private var sensors: Sensors?
-    private var consignment: Consignment?
+    var consignment: Consignment?
     private var analyzer: StreamAnalyzer
     /// A frame's analysis is on the executor with a copy of `analyzer`: every other change to it waits
     /// (`settled()`), or the copy coming back would undo it (an acknowledgement lost, say).
@@ -42,13 +42,13 @@ public actor StreamPipeline {
     private var restoreLate = false
     private let restoreWait: Duration
     private let executor: AnalysisExecutor
-    private var session: String?
+    var session: String?
     /// The newest seq analysed: an older or repeated frame is recorded but not fed to the tracker.
     private var lastAnalyzedSeq: UInt64?
     private let started = ContinuousClock.now
     private let observer: @Sendable (ComposeReport) -> Void
     private let onRenderFault: @Sendable (PreparedFrame, any Error) -> Void
-    private let onAnalysis: @Sendable (AnalysisNote) -> Void
+    let onAnalysis: @Sendable (AnalysisNote) -> Void
     /// Accept stage: one frame at a time (an actor alone is re-entered at every `await`).
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
@@ -56,8 +56,11 @@ public actor StreamPipeline {
     private var nextRender: PreparedFrame?
     private var rendering = false
     private var lastRenderedSeq: UInt64?
-    private(set) var lastActivity = ContinuousClock.now
+    var lastActivity = ContinuousClock.now
     private let demand = VariantDemand()
+    /// Inspector marks live on this stream (`StreamPipeline+Marks.swift`), and the field devices they go to.
+    var marks: MarkBoard
+    let field: FieldHub
 
     /// Frames of this stream waiting for the one in progress, past which new ones are refused.
     public static let maxWaiting = 64
@@ -69,8 +72,11 @@ public actor StreamPipeline {
         analysis: AnalysisConfig = AnalysisConfig(), executor: AnalysisExecutor = .shared,
         observer: @escaping @Sendable (ComposeReport) -> Void = { _ in },
         onRenderFault: @escaping @Sendable (PreparedFrame, any Error) -> Void = { _, _ in },
-        onAnalysis: @escaping @Sendable (AnalysisNote) -> Void = { _ in }, awaitsRestore: Bool = false, restoreWait: Duration = .seconds(10)
+        onAnalysis: @escaping @Sendable (AnalysisNote) -> Void = { _ in }, awaitsRestore: Bool = false, restoreWait: Duration = .seconds(10),
+        field: FieldHub = FieldHub(), markLimits: MarkBoard.Limits = MarkBoard.Limits()
     ) {
+        self.field = field
+        self.marks = MarkBoard(limits: markLimits)
         self.restoring = awaitsRestore
         self.restoreWait = restoreWait
         self.stream = stream
@@ -124,9 +130,11 @@ public actor StreamPipeline {
             analysisWaiters.removeAll()
             analysis = result
         }
-        let set = annotator.annotations(
+        var set = annotator.annotations(
             for: header, sensors: sensors, consignment: consignment, receivedAt: receivedAt, width: opened.displayWidth,
             height: opened.displayHeight, analysis: analysis, deviceBoxesAsSent: analyzer.config.detector == .none)
+        if analysis != nil { marksFollow(seq: header.seq, items: set.items) }
+        set.items += marks.annotations
         let alerts = (analysis?.raised ?? analyzer.raised).prefix(4).map(\.banner)
         let frame = PreparedFrame(
             header: header, image: image, opened: opened, annotations: set, alerts: Array(alerts), receivedAt: receivedAt,
@@ -140,8 +148,8 @@ public actor StreamPipeline {
         return result
     }
 
-    /// Seconds since this pipeline started (the alert book's clock).
-    private var secondsNow: Double {
+    /// Seconds since this pipeline started (the alert book's and the marks' clock).
+    var secondsNow: Double {
         let d = ContinuousClock.now - started
         return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
@@ -283,6 +291,7 @@ public actor StreamPipeline {
     /// A pipeline busy with a frame's analysis, or still waiting for its read back, skips the tick
     /// rather than hold up the clock that ticks every stream (a frame is no silence anyway).
     public func tick() {
+        expireMarks()
         guard !analysing, !restoring else { return }
         publish(analyzer.tick(now: secondsNow, wallClock: Timestamp.now().secondsSince1970, at: .now(), session: session))
     }
@@ -372,18 +381,19 @@ public actor StreamPipeline {
         releaseRestoreWaiters()
     }
 
-    /// The alerts raised now and the net count per line (the console's tile, tests).
     /// Whether a frame's analysis is on the executor now, and how many changes wait for it (tests
     /// watch both to exercise the overlap).
     public var analysisInFlight: (analysing: Bool, waitingChanges: Int) { (analysing, analysisWaiters.count) }
 
+    /// The alerts raised now and the net count per line (the console's tile, tests).
     public var analysisState: (raised: [Alert], counts: [String: Int]) {
         (analyzer.raised, analyzer.totals.mapValues { $0.in - $0.out })
     }
 
     /// Seconds since the last frame or message, and whether the render stage is done (for release).
     public var idleFor: Duration { ContinuousClock.now - lastActivity }
-    public var isQuiet: Bool { !busy && waiting.isEmpty && !rendering && nextRender == nil }
+    /// Live marks keep a pipeline: they are sent again to a device that reconnects.
+    public var isQuiet: Bool { !busy && waiting.isEmpty && !rendering && nextRender == nil && marks.isEmpty }
 
     private func merge(_ readings: Sensors) {
         var merged = sensors ?? Sensors()

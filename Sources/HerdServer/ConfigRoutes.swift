@@ -12,7 +12,8 @@ import Hummingbird
 /// fields, the rest take their defaults) is checked strictly, stored in SQLite, applied to the running
 /// pipeline from its next frame without a restart, recorded in the stream's open session
 /// (`analysis.config`) and audited. GET: admins, and inspectors of the stream.
-/// `GET /api/v1/streams/{id}/alerts`: the alerts raised now and the net counts per line.
+/// `GET /api/v1/streams/{id}/alerts`: the alerts raised now, the net counts per line, and (v1.4) the
+/// open session, its declared head count and the inspector marks live on the stream.
 struct ConfigReply: Encodable {
     var stream: String
     var revision: Int
@@ -27,6 +28,9 @@ struct AlertsReply: Encodable {
     var stream: String
     var alerts: [Alert]
     var counts: [String: Int]
+    var session: String?
+    var declaredHeadCount: Int?
+    var marks: [Mark]
 }
 
 extension HerdServices {
@@ -99,8 +103,12 @@ extension HerdServices {
             guard identity.role == .admin || ((identity.role == .inspector || identity.role == .auditor) && identity.canWatch(stream)) else {
                 throw HerdServerError.forbidden("token \(identity.id) may not watch \(stream)")
             }
-            let state = await services.registry.existing(stream)?.analysisState
-            return jsonResponse(AlertsReply(stream: stream.rawValue, alerts: state?.raised ?? [], counts: state?.counts ?? [:]))
+            let pipeline = services.registry.existing(stream)
+            let state = await pipeline?.analysisState
+            let open = await pipeline?.sessionState
+            return jsonResponse(AlertsReply(
+                stream: stream.rawValue, alerts: state?.raised ?? [], counts: state?.counts ?? [:], session: open?.session,
+                declaredHeadCount: open?.declaredHeadCount, marks: await pipeline?.liveMarks ?? []))
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HerdIdentity
+import HerdPipeline
 import HerdProtocol
 import HummingbirdWebSocket
 import Logging
@@ -12,6 +13,9 @@ import Synchronization
 /// past that the server stops reading the socket (TCP pushes back) rather than refusing, and a byte-rate
 /// bucket paces a device that sends faster than the configured rate. Bad messages never close the
 /// socket; a flood of refused ones does (close 1008 after `floodDisconnectAfter` in a row).
+/// The socket also carries inspector marks to the device (v1.4): it is attached to each stream it
+/// publishes to (and those its token names) and is sent the marks live there, then every new `mark`
+/// and `mark.clear`; the device answers `mark.ack`.
 struct DeviceSession {
     let processor: IngestProcessor
     let identity: Identity
@@ -24,19 +28,21 @@ struct DeviceSession {
     /// Until the device closes, floods, the server shuts down or the token is revoked: then the frames in
     /// flight are answered and the socket closes with 1001 (shutdown) or 1008 (revoked).
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        let (replies, sink) = AsyncStream.makeStream(of: String.self)
+        let outbox = DeviceOutbox()
+        let field = processor.registry.field
+        defer { field.detach(outbox) }
         // Not a child task: acks still go out after the receive loop is cancelled.
         let writer = Task {
-            for await reply in replies {
+            while let text = await outbox.next() {
                 do {
-                    try await outbound.write(.text(reply))
+                    try await outbound.write(.text(text))
                 } catch {
                     break
                 }
             }
         }
         let inFlight = InFlightWindow(limit: configuration.maxFramesInFlight)
-        let receiving = Task { try await receive(inbound: inbound, outbound: outbound, sink: sink, inFlight: inFlight) }
+        let receiving = Task { try await receive(inbound: inbound, outbound: outbound, sink: outbox, inFlight: inFlight) }
         let ended = SessionEnd()
         let key = watch.add(token: identity.id) { reason in
             ended.set(reason)
@@ -46,7 +52,7 @@ struct DeviceSession {
         /// Every accepted frame answered and written, however the receive loop ended.
         func answerInFlight() async {
             await inFlight.drain()
-            sink.finish()
+            outbox.finish()
             await writer.value
         }
         try await shutdown.whileRunning(onTrigger: { receiving.cancel() }) {
@@ -68,7 +74,7 @@ struct DeviceSession {
     }
 
     private func receive(
-        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, sink: AsyncStream<String>.Continuation, inFlight: InFlightWindow
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, sink: DeviceOutbox, inFlight: InFlightWindow
     ) async throws {
         var bytes = ByteBucket(rate: configuration.bytesPerSecondPerDevice, burst: configuration.byteBurst, now: ContinuousClock.now)
         var refusedInARow = 0
@@ -79,6 +85,9 @@ struct DeviceSession {
         defer {
             metrics.devices.decrement()
             for stream in published { hub.disconnect(stream) }
+        }
+        if case .only(let granted) = identity.streams {
+            for stream in granted.sorted() { await link(stream, sink) }
         }
         let maxMessage = configuration.maxImageBytes + configuration.maxHeaderBytes + 4
         for try await message in inbound.messages(maxSize: maxMessage) {
@@ -93,25 +102,34 @@ struct DeviceSession {
                 switch await accept(payload) {
                 case .answer(let reply, let wasRefused):
                     inFlight.release()
-                    sink.yield(reply)
+                    sink.reply(reply)
                     refused = wasRefused
                 case .pending(let accepted):
-                    if published.insert(accepted.ack.stream).inserted { hub.connect(accepted.ack.stream) }
+                    if published.insert(accepted.ack.stream).inserted {
+                        hub.connect(accepted.ack.stream)
+                        await link(accepted.ack.stream, sink)
+                    }
                     refused = false
                     Task {
                         switch await accepted.settled() {
-                        case .success(let ack): sink.yield(WireJSON.encodeString(ack))
-                        case .failure(let failure): sink.yield(WireJSON.encodeString(failure.reply))
+                        case .success(let ack): sink.reply(WireJSON.encodeString(ack))
+                        case .failure(let failure): sink.reply(WireJSON.encodeString(failure.reply))
                         }
                         inFlight.release()
                     }
                 }
             case .text(let text):
+                let bytes = Array(text.utf8)
+                if (try? WireJSON.messageType(bytes)) == "mark.ack" {
+                    refused = await markAcknowledged(bytes, sink)
+                    break
+                }
                 do {
-                    if let reply = try await processor.text(Array(text.utf8), identity: identity) { sink.yield(WireJSON.encodeString(reply)) }
+                    if let reply = try await processor.text(bytes, identity: identity) { sink.reply(WireJSON.encodeString(reply)) }
+                    if let stream = (try? WireJSON.decode(StreamPeek.self, from: bytes)).flatMap({ StreamID($0.stream) }) { await link(stream, sink) }
                     refused = false
                 } catch {
-                    sink.yield(WireJSON.encodeString(error.reply))
+                    sink.reply(WireJSON.encodeString(error.reply))
                     refused = true
                 }
             }
@@ -123,6 +141,33 @@ struct DeviceSession {
                 try await outbound.close(.policyViolation, reason: "too many refused messages")
                 return
             }
+        }
+    }
+
+    /// Attaches the socket to `stream` for marks; the first time, it is sent the marks live there.
+    private func link(_ stream: StreamID, _ sink: DeviceOutbox) async {
+        guard processor.registry.field.attach(sink, to: stream), let pipeline = processor.registry.existing(stream) else { return }
+        for mark in await pipeline.liveMarks { sink.send(WireJSON.encodeString(mark)) }
+    }
+
+    private struct StreamPeek: Decodable { var stream: String }
+
+    /// `{"type":"mark.ack","id"}`: the device showed a mark. Answered only when refused (`notFound`
+    /// for a mark not live on the streams this socket publishes to); true when refused.
+    private func markAcknowledged(_ bytes: [UInt8], _ sink: DeviceOutbox) async -> Bool {
+        do throws(ProtocolError) {
+            guard try StrictJSON.check(bytes) == "mark.ack" else { throw .badJSON("mark.ack is a JSON object") }
+            let ack = try WireJSON.decode(MarkAck.self, from: bytes)
+            try MarkRequest.validate(id: ack.id)
+            let field = processor.registry.field
+            let streams = ack.stream.map { [$0] } ?? field.streams(of: sink).sorted()
+            for stream in streams where identity.canPublish(to: stream) {
+                if await processor.registry.existing(stream)?.acknowledgeMark(id: ack.id, by: "\(identity.name) (\(identity.id))") != nil { return false }
+            }
+            throw .notFound("no mark \(ack.id) live on the streams this socket publishes to")
+        } catch {
+            sink.reply(WireJSON.encodeString(ErrorReply(code: error.code, message: error.message)))
+            return true
         }
     }
 

@@ -16,6 +16,8 @@ final class HerdServices: Sendable {
     let logger: Logger
     let tokens: TokenStore
     let hub: LiveHub
+    /// Marks to the field devices' ingest sockets.
+    let field: FieldHub
     let metrics: ServerMetrics
     let codecs: CodecWorkerPool
     let registry: StreamRegistry
@@ -53,6 +55,8 @@ final class HerdServices: Sendable {
         tokens = try TokenStore(dataDirectory: configuration.dataDirectory)
         let hub = LiveHub()
         self.hub = hub
+        let field = FieldHub()
+        self.field = field
         let metrics = ServerMetrics()
         self.metrics = metrics
         let forensics = FaultForensics(
@@ -96,8 +100,10 @@ final class HerdServices: Sendable {
         }
         self.configs = configs
         let reader = self.reader
+        var markLimits = MarkBoard.Limits()
+        markLimits.maxMarks = configuration.maxMarksPerStream
         registry = StreamRegistry(
-            hub: hub, codecs: codecs, maxStreams: configuration.maxStreams, metrics: metrics, logger: logger, configs: configs,
+            hub: hub, field: field, markLimits: markLimits, codecs: codecs, maxStreams: configuration.maxStreams, metrics: metrics, logger: logger, configs: configs,
             onRenderFault: { frame, error in
                 metrics.dropped("render_fault")
                 recorder.event(stream: frame.header.stream, event: "renderFault", seq: frame.header.seq, detail: "\(error)")
@@ -119,7 +125,8 @@ final class HerdServices: Sendable {
 
     /// Keeps what analysis found with the stream's open session, as `event` records: `alert.raised`,
     /// `alert.escalated`, `alert.cleared`, `alert.acknowledged` (the alert as JSON, its evidence seq),
-    /// `crossing` (the crossing and the net counts after it), `analysis.config` (the analyser's version,
+    /// `crossing` (the crossing and the net counts after it), `mark`, `mark.clear`, `mark.ack` (an
+    /// inspector's mark and its author), `analysis.config` (the analyser's version,
     /// the SHA-256 of its canonical configuration, and the configuration).
     static func record(_ note: AnalysisNote, stream: StreamID, recorder: Recorder) {
         switch note {
@@ -133,7 +140,17 @@ final class HerdServices: Sendable {
             recorder.event(stream: stream, event: "analysis.config", detail: detail)
         case .sealed(let seq):
             recorder.event(stream: stream, event: "seal.locked", seq: seq)
+        case .mark(let event, let mark, let reason, let by):
+            recorder.event(stream: stream, event: event, seq: mark.seq, detail: WireJSON.encodeString(MarkRecord(mark: mark, reason: reason, by: by)))
         }
+    }
+
+    /// The detail of the `mark`, `mark.clear` and `mark.ack` events: the mark (with its author), why it
+    /// ended and who ended or acknowledged it.
+    struct MarkRecord: Codable {
+        var mark: Mark
+        var reason: MarkClear.Reason?
+        var by: String?
     }
 
     /// The `crossing` event's detail.

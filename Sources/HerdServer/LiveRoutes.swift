@@ -72,10 +72,40 @@ extension HerdServices {
                 }
                 return .failure(.notFound("no alert \(id) on the streams this socket watches"))
             }
+            let author = "\(identity.name) (\(identity.id))"
+            /// Inspectors and admins mark the streams this socket watches.
+            @Sendable func mayMark(_ stream: StreamID) -> ProtocolError? {
+                guard identity.role == .inspector || identity.role == .admin else {
+                    return .forbidden("token \(identity.id) (\(identity.role.rawValue)) may not place marks")
+                }
+                guard streams.contains(stream), identity.canWatch(stream) else {
+                    return .forbidden("this socket does not watch stream \(stream): open it with ?stream=\(stream)")
+                }
+                return nil
+            }
+            let mark: @Sendable (MarkRequest) async -> Result<Mark, ProtocolError> = { request in
+                if let refusal = mayMark(request.stream) { return .failure(refusal) }
+                guard let pipeline = try? registry.pipeline(for: request.stream) else {
+                    return .failure(.notFound("stream \(request.stream) cannot take marks now: the server runs too many streams"))
+                }
+                do throws(ProtocolError) {
+                    return .success(try await pipeline.place(request, by: author))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            let clearMark: @Sendable (String, StreamID?) async -> Result<Mark, ProtocolError> = { id, named in
+                for stream in (named.map { [$0] } ?? streams.sorted()) {
+                    if let refusal = mayMark(stream) { return .failure(refusal) }
+                    if let cleared = await registry.existing(stream)?.clearMark(id: id, by: author) { return .success(cleared) }
+                }
+                return .failure(.notFound("no mark \(id) live on the streams this socket watches"))
+            }
             let session = ViewerSession(
                 hub: hub, metrics: metrics, shutdown: shutdown, watch: watch, token: identity.id, streams: streams,
                 initialOptions: initialOptions, writeTimeout: .milliseconds(Int(configuration.viewerWriteTimeoutSeconds * 1000)),
-                logger: context.logger, acknowledge: acknowledge)
+                logger: context.logger, acknowledge: acknowledge, mark: mark, clearMark: clearMark,
+                marksPerSecond: configuration.marksPerSecondPerSocket, markBurst: configuration.markBurst)
             do {
                 try await session.run(inbound: inbound, outbound: outbound)
             } catch {

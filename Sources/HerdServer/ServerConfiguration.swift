@@ -57,6 +57,12 @@ public struct ServerConfiguration: Sendable, Codable {
     public var forensicsMaxFiles = 64
     public var forensicsMaxBytes = 256 * 1024 * 1024
 
+    /// Inspector marks (v1.4): live marks per stream, and marks (and clears) a second per live socket
+    /// on average, with bursts of `markBurst`.
+    public var maxMarksPerStream = 32
+    public var marksPerSecondPerSocket = 10.0
+    public var markBurst = 20.0
+
     public init() {}
 
     /// Refuses values that would misbehave: a zero or negative interval, limit or rate.
@@ -70,6 +76,7 @@ public struct ServerConfiguration: Sendable, Codable {
             ("codecWorkerDeadlineSeconds", codecWorkerDeadlineSeconds), ("codecWorkerMemoryMB", Double(codecWorkerMemoryMB)),
             ("quarantineAfterFaults", Double(quarantineAfterFaults)), ("quarantineWindowSeconds", quarantineWindowSeconds),
             ("quarantineSeconds", quarantineSeconds), ("httpOnlineSeconds", httpOnlineSeconds), ("pipelineIdleSeconds", pipelineIdleSeconds),
+            ("maxMarksPerStream", Double(maxMarksPerStream)), ("marksPerSecondPerSocket", marksPerSecondPerSocket), ("markBurst", markBurst),
         ]
         for (name, value) in positive where !(value > 0) || !value.isFinite {
             throw ConfigurationError(message: "\(name) must be a positive number, not \(value)")
@@ -124,6 +131,9 @@ public struct ServerConfiguration: Sendable, Codable {
         byteBurst = try c.decodeIfPresent(Double.self, forKey: .byteBurst) ?? byteBurst
         bytesPerSecondPerDevice = try c.decodeIfPresent(Double.self, forKey: .bytesPerSecondPerDevice) ?? bytesPerSecondPerDevice
         maxFramesInFlight = try c.decodeIfPresent(Int.self, forKey: .maxFramesInFlight) ?? maxFramesInFlight
+        maxMarksPerStream = try c.decodeIfPresent(Int.self, forKey: .maxMarksPerStream) ?? maxMarksPerStream
+        marksPerSecondPerSocket = try c.decodeIfPresent(Double.self, forKey: .marksPerSecondPerSocket) ?? marksPerSecondPerSocket
+        markBurst = try c.decodeIfPresent(Double.self, forKey: .markBurst) ?? markBurst
     }
 
     var decodeLimits: DecodeLimits {

@@ -11,6 +11,8 @@ import Synchronization
 final class StreamRegistry: Sendable {
     private let pipelines = Mutex<[StreamID: StreamPipeline]>([:])
     let hub: LiveHub
+    let field: FieldHub
+    private let markLimits: MarkBoard.Limits
     let codecs: CodecWorkerPool
     private let maxStreams: Int
     private let logger: Logger
@@ -26,13 +28,15 @@ final class StreamRegistry: Sendable {
     private let onCreate: (@Sendable (StreamID, StreamPipeline) -> Void)?
 
     init(
-        hub: LiveHub, codecs: CodecWorkerPool, maxStreams: Int, metrics: ServerMetrics, logger: Logger, configs: StreamConfigStore,
+        hub: LiveHub, field: FieldHub = FieldHub(), markLimits: MarkBoard.Limits = MarkBoard.Limits(), codecs: CodecWorkerPool, maxStreams: Int, metrics: ServerMetrics, logger: Logger, configs: StreamConfigStore,
         onRenderFault: @escaping @Sendable (PreparedFrame, any Error) -> Void = { _, _ in },
         onAnalysis: @escaping @Sendable (StreamID, AnalysisNote) -> Void = { _, _ in },
         onCreate: (@Sendable (StreamID, StreamPipeline) -> Void)? = nil
     ) {
         self.metrics = metrics
         self.hub = hub
+        self.field = field
+        self.markLimits = markLimits
         self.codecs = codecs
         self.maxStreams = maxStreams
         self.logger = logger
@@ -55,7 +59,8 @@ final class StreamRegistry: Sendable {
             let onAnalysis = self.onAnalysis
             let created = StreamPipeline(
                 stream: stream, hub: hub, codecs: codecs, logger: logger, analysis: configs.config(stream), observer: { metrics.record($0) },
-                onRenderFault: onRenderFault, onAnalysis: { onAnalysis(stream, $0) }, awaitsRestore: onCreate != nil)
+                onRenderFault: onRenderFault, onAnalysis: { onAnalysis(stream, $0) }, awaitsRestore: onCreate != nil,
+                field: field, markLimits: markLimits)
             pipelines[stream] = created
             onCreate?(stream, created)
             return created

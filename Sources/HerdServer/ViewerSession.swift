@@ -10,7 +10,9 @@ import Synchronization
 /// One inspector's live WebSocket: a writer drains the viewer's mailbox (events first, newest frame per
 /// stream) while a reader applies `options` messages and `alert.ack` acknowledgements (the
 /// `alert.acknowledged` event that follows goes to every viewer of the stream, this one included). A socket that accepts nothing for the write
-/// timeout is closed; its mailbox never holds more than one frame per stream.
+/// timeout is closed; its mailbox never holds more than one frame per stream. Inspectors also draw here
+/// (v1.4): `mark` and `mark.clear`, at most `marksPerSecond` a second (bursts of `markBurst`); the
+/// `mark` and `mark.clear` events that follow go to every viewer of the stream, this one included.
 struct ViewerSession {
     let hub: LiveHub
     let metrics: ServerMetrics
@@ -26,6 +28,12 @@ struct ViewerSession {
     let logger: Logger
     /// An `alert.ack` from this viewer: the acknowledged alert, or why not.
     let acknowledge: @Sendable (String) async -> Result<Alert, ProtocolError>
+    /// A `mark` from this viewer: the mark placed, or why not.
+    let mark: @Sendable (MarkRequest) async -> Result<Mark, ProtocolError>
+    /// A `mark.clear` from this viewer (the id, and the stream when named).
+    let clearMark: @Sendable (String, StreamID?) async -> Result<Mark, ProtocolError>
+    let marksPerSecond: Double
+    let markBurst: Double
 
     /// Bytes queued on a viewer's connection above which its writer waits, and below which it resumes.
     static let writeBuffer = ChannelOptions.Types.WriteBufferWaterMark(low: 64 * 1024, high: 512 * 1024)
@@ -98,6 +106,7 @@ struct ViewerSession {
             }
             group.addTask {
                 defer { mailbox.close() }
+                var markRate = RateLimiter(rate: marksPerSecond, burst: markBurst, now: Self.seconds())
                 for try await message in inbound.messages(maxSize: 64 * 1024) {
                     guard case .text(let text) = message else {
                         mailbox.offer(event: WireJSON.encodeString(ErrorReply(code: "unknownType", message: "viewers send text options only")))
@@ -105,6 +114,19 @@ struct ViewerSession {
                     }
                     do throws(ProtocolError) {
                         let type = try WireJSON.messageType(Array(text.utf8))
+                        if type == "mark" || type == "mark.clear" {
+                            guard markRate.allow(now: Self.seconds()) else {
+                                throw ProtocolError.rateLimited("more than \(marksPerSecond) marks a second on this socket: this one was dropped")
+                            }
+                            if type == "mark" {
+                                _ = try await mark(MarkRequest.decode(Array(text.utf8))).get()
+                            } else {
+                                let clear = try WireJSON.decode(MarkClear.self, from: Array(text.utf8))
+                                try MarkRequest.validate(id: clear.id)
+                                _ = try await clearMark(clear.id, clear.stream).get()
+                            }
+                            continue
+                        }
                         if type == "alert.ack" {
                             let ack = try WireJSON.decode(AlertAckMessage.self, from: Array(text.utf8))
                             guard (1...64).contains(ack.id.utf8.count) else { throw ProtocolError.invalidMessage("alert.ack: id must be 1 to 64 characters") }
@@ -112,7 +134,7 @@ struct ViewerSession {
                             continue
                         }
                         guard type == "options" else {
-                            throw ProtocolError.unknownType("viewers send {\"type\":\"options\"} or {\"type\":\"alert.ack\",\"id\":…}")
+                            throw ProtocolError.unknownType("viewers send options, alert.ack, mark or mark.clear")
                         }
                         let update = try WireJSON.decode(ViewerOptions.self, from: Array(text.utf8))
                         try update.validate()
@@ -127,4 +149,11 @@ struct ViewerSession {
             group.cancelAll()
         }
     }
+
+    private static func seconds() -> Double {
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    private static let start = ContinuousClock.now
 }

@@ -49,6 +49,8 @@ struct SimulateCommand: AsyncParsableCommand {
                 lock.withLock { handle.write(Data("\(ack.stream) \(ack.seq)\n".utf8)) }
             }
         }
+        // An AR display would draw these; the simulator prints them (one JSON line each) and acknowledges each mark.
+        configuration.onMark = { text in FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
         let device = DeviceSimulator(configuration: configuration, logger: logger)
         // Without --loop the device finishes once every frame is acknowledged: that ends the group cleanly.
         let group = ServiceGroup(configuration: .init(
@@ -56,7 +58,7 @@ struct SimulateCommand: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         let p = device.progress
-        print("captured \(p.captured), sent \(p.sent), acknowledged \(p.acknowledged) (\(p.duplicates) duplicates), re-sent after a retryable refusal \(p.retried), refused \(p.errors), buffered offline \(p.buffered), connections \(p.connections)")
+        print("captured \(p.captured), sent \(p.sent), acknowledged \(p.acknowledged) (\(p.duplicates) duplicates), re-sent after a retryable refusal \(p.retried), refused \(p.errors), buffered offline \(p.buffered), connections \(p.connections), marks \(p.marks)")
     }
 
     /// JPEG/PNG files, directories expanded in name order.
