@@ -78,6 +78,10 @@ public final class LiveFrame: Sendable {
     private static func envelope(_ header: LiveFrameHeader, _ spec: VariantSpec, _ payload: [UInt8], width: Int, height: Int) -> ByteBuffer {
         var header = header
         header.overlay = spec.overlay
+        if width != header.width || height != header.height {
+            header.sourceWidth = header.width
+            header.sourceHeight = header.height
+        }
         header.width = width
         header.height = height
         return ByteBuffer(bytes: Envelope.encode(header: header, payload: payload))

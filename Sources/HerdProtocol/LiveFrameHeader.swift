@@ -18,6 +18,10 @@ public struct LiveFrameHeader: Sendable, Hashable, Codable {
     public var session: String?
     public var index: Int?
     public var late: Bool?
+    /// Present when the frame was scaled for this viewer (`maxWidth`, v1.4): the device frame's size, which
+    /// every annotation's coordinates refer to.
+    public var sourceWidth: Int?
+    public var sourceHeight: Int?
 
     public init(
         stream: StreamID, seq: UInt64, capturedAt: Timestamp, receivedAt: Timestamp, width: Int, height: Int,

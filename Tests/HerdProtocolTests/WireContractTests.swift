@@ -58,6 +58,22 @@ struct WireContractTests {
             try roundTrip(LiveEvent.self, json)
             #expect(try WireJSON.decode(LiveEvent.self, from: json).crossing == Crossing(line: "ramp", trackId: 37, direction: .in, seq: 2210))
         case "viewer-alert-ack.json": try roundTrip(AlertAckMessage.self, json)
+        case "viewer-mark.json":
+            let request = try MarkRequest.decode(json)
+            #expect(request.kind == .box && request.trackId == 37 && request.points.count == 2 && request.ttlSeconds == 120)
+            try roundTrip(MarkRequest.self, json)
+        case "viewer-mark-clear.json", "device-mark-clear.json": try roundTrip(MarkClear.self, json)
+        case "device-mark-ack.json": try roundTrip(MarkAck.self, json)
+        case "device-mark.json":
+            try roundTrip(Mark.self, json)
+            let mark = try WireJSON.decode(Mark.self, from: json)
+            guard case .arrow(let arrow) = mark.annotation() else { Issue.record("an arrow mark is drawn as an arrow"); return }
+            #expect(arrow.source == .inspector && arrow.id == mark.id && arrow.to == PixelPoint(x: 900, y: 600))
+        case "live-event-mark.json":
+            try roundTrip(LiveEvent.self, json)
+            let mark = try #require(try WireJSON.decode(LiveEvent.self, from: json).mark)
+            guard case .point(let ring) = mark.annotation(dx: 10, dy: -5) else { Issue.record("a circle mark is drawn as a point with a radius"); return }
+            #expect(ring.radius == 60 && ring.at == PixelPoint(x: 650, y: 355) && ring.shape == .ring)
         case "viewer-options.json":
             let options = try WireJSON.decode(ViewerOptions.self, from: json)
             #expect(options.maxWidth == 640 && options.overlay == false)
@@ -76,6 +92,42 @@ struct WireContractTests {
         } catch {
             #expect(error.code == expected, "\(name): \(error)")
         }
+    }
+
+    static let marksInvalid = SampleFrames.repositoryRoot.appendingPathComponent("Protocol/v1/examples/marks-invalid")
+
+    @Test("invalid inspector marks are refused with their code", arguments: names(marksInvalid))
+    func invalidMarks(name: String) throws {
+        let expected = String(name.split(separator: "-", maxSplits: 1)[0])
+        let json = try bytes(Self.marksInvalid.appendingPathComponent(name))
+        do {
+            _ = try MarkRequest.decode(json)
+            Issue.record("\(name) was accepted")
+        } catch {
+            #expect(error.code == expected, "\(name): \(error)")
+        }
+    }
+
+    @Test("each mark kind takes its points; text, ttl, id and track id are bounded")
+    func markLimits() throws {
+        let stream = StreamID("cam-1")!
+        func refused(_ request: MarkRequest) -> Bool { (try? request.validate()) == nil }
+        let p = [PixelPoint(x: 1, y: 1), PixelPoint(x: 9, y: 7)]
+        #expect(!refused(MarkRequest(stream: stream, kind: .circle, points: p)))
+        #expect(refused(MarkRequest(stream: stream, kind: .circle, points: [p[0]])))
+        #expect(!refused(MarkRequest(stream: stream, kind: .text, points: [p[0]], text: "看這頭豬")))
+        #expect(refused(MarkRequest(stream: stream, kind: .text, points: [p[0]])))
+        #expect(refused(MarkRequest(stream: stream, kind: .arrow, points: p, text: "a\u{7}b")))
+        #expect(!refused(MarkRequest(stream: stream, kind: .freehand, points: Array(repeating: p, count: 128).flatMap { $0 })))
+        #expect(refused(MarkRequest(stream: stream, kind: .freehand, points: Array(repeating: p, count: 129).flatMap { $0 })))
+        #expect(refused(MarkRequest(stream: stream, kind: .arrow, points: [p[0], PixelPoint(x: .infinity, y: 0)])))
+        #expect(refused(MarkRequest(stream: stream, kind: .arrow, points: [p[0], PixelPoint(x: 200_000, y: 0)])))
+        #expect(refused(MarkRequest(stream: stream, kind: .arrow, points: p, ttlSeconds: 3601)))
+        #expect(!refused(MarkRequest(stream: stream, kind: .arrow, points: p, ttlSeconds: 3600)))
+        #expect(refused(MarkRequest(stream: stream, kind: .arrow, points: p, trackId: 0)))
+        #expect(refused(MarkRequest(stream: stream, kind: .arrow, points: p, id: String(repeating: "m", count: 65))))
+        #expect(refused(MarkRequest(stream: stream, kind: .arrow, points: p, id: "a/b")))
+        #expect(!refused(MarkRequest(stream: stream, kind: .arrow, points: p, id: "標記-1")))
     }
 
     @Test("one strict pass: duplicate keys (at any depth, however escaped), bad nesting and trailing data are badJSON")
