@@ -22,6 +22,11 @@ public struct MarkBoard: Sendable {
     public struct Ended: Sendable, Hashable {
         public var mark: Mark
         public var reason: MarkClear.Reason
+
+        public init(mark: Mark, reason: MarkClear.Reason) {
+            self.mark = mark
+            self.reason = reason
+        }
     }
 
     private struct Entry: Sendable {
