@@ -16,6 +16,7 @@ extension HerdServices {
         router.get("/favicon.ico") { _, _ in Response(status: .noContent) }
         router.get("/i18n.js") { _, _ in try assets.response("i18n.js") }
         router.get("/audit.js") { _, _ in try assets.response("audit.js") }
+        router.get("/console.js") { _, _ in try assets.response("console.js") }
         router.post("/api/v1/session") { request, context -> Response in
             struct SignIn: Decodable { var token: String }
             let body = try await request.body.collect(upTo: 4096)
@@ -42,6 +43,12 @@ extension HerdServices {
             let identity = try context.requireIdentity()
             struct Me: Encodable { var id: String; var name: String; var role: String; var streams: String }
             return jsonResponse(Me(id: identity.id, name: identity.name, role: identity.role.rawValue, streams: identity.streams.storedValue))
+        }
+        // The page's probe: 200 either way, so that a browser not signed in logs no failed request.
+        router.get("/api/v1/session/status") { _, context -> Response in
+            struct Status: Encodable { var signedIn: Bool; var id: String?; var name: String?; var role: String?; var streams: String? }
+            guard let identity = context.identity, identity.role != .device else { return jsonResponse(Status(signedIn: false)) }
+            return jsonResponse(Status(signedIn: true, id: identity.id, name: identity.name, role: identity.role.rawValue, streams: identity.streams.storedValue))
         }
         router.delete("/api/v1/session") { request, context -> Response in
             if let identity = context.identity { await services.note(HerdServices.entry(identity, "signout", remote: context.remote)) }

@@ -9,7 +9,7 @@ struct WebAssets: Sendable {
 
     init() {
         var files: [String: (String, ByteBuffer)] = [:]
-        for (name, type) in [("index.html", "text/html; charset=utf-8"), ("app.js", "text/javascript; charset=utf-8"), ("app.css", "text/css; charset=utf-8"), ("i18n.js", "text/javascript; charset=utf-8"), ("audit.js", "text/javascript; charset=utf-8")] {
+        for (name, type) in [("index.html", "text/html; charset=utf-8"), ("app.js", "text/javascript; charset=utf-8"), ("app.css", "text/css; charset=utf-8"), ("i18n.js", "text/javascript; charset=utf-8"), ("audit.js", "text/javascript; charset=utf-8"), ("console.js", "text/javascript; charset=utf-8")] {
             if let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Web"),
                 let data = try? Data(contentsOf: url)
             {

@@ -54,9 +54,12 @@ async function searchSessions() {
 $("filters").onsubmit = (e) => { e.preventDefault(); searchSessions(); };
 $("recordings-button").onclick = () => openRecordings();
 
-async function openPlayer(id) {
+// `seq`: open at that frame (the console's crossing log jumps to a crossing's frame).
+async function openPlayer(id, seq) {
+  closeSockets();
   closeReplay();
   replay.session = id;
+  replay.pendingSeek = seq;
   replay.info = null;
   replay.position = null;
   $("p-badge").textContent = "";
@@ -85,7 +88,11 @@ async function openPlayer(id) {
       return;
     }
     const m = JSON.parse(message.data);
-    if (m.type === "replay.session") { replay.info = m; renderTimeline(); }
+    if (m.type === "replay.session") {
+      replay.info = m;
+      renderTimeline();
+      if (replay.pendingSeek != null) { send({ type: "seek", seq: replay.pendingSeek }); replay.pendingSeek = null; }
+    }
     else if (m.type === "replay.state") { replay.state = m.state; renderPosition(); }
     else if (m.type === "error") $("p-position").title = m.message;
   };
