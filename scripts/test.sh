@@ -10,6 +10,9 @@ scripts/fuzz.sh --regress 10
 swift build --build-tests
 # The web viewer in headless Chromium (signs in, sees a live frame, saves out/viewer.png).
 python3 Tests/Browser/viewer_test.py --herdlens .build/debug/herdlens --screenshot out/viewer.png
+# The inspector's console: a 17-stream grid measured, marks placed on a frame and received by the simulated
+# device, an alert acknowledged, a mark cleared, help, language; no browser console error.
+python3 Tests/Browser/console_test.py --herdlens .build/debug/herdlens --screenshots out
 # The auditor's page: sign in, filter, open a recording, seek, step, overlay, play, verify, export, language.
 python3 Tests/Browser/auditor_test.py --herdlens .build/debug/herdlens --screenshots out
 # Two processes, each with a bounded number of tests at once. Swift's cooperative pool has one

@@ -77,6 +77,8 @@ public final class DeviceSimulator: Service, Sendable {
     }
 
     private let configuration: Configuration
+    /// The stream this device publishes to.
+    public var stream: StreamID { configuration.stream }
     private let logger: Logger
     private let state: Mutex<State>
 

@@ -21,6 +21,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "...for this many seconds, buffering frames, then upload them with their capture times.") var offlineFor: Double?
     @Flag(help: "Open a recording session with the simulated consignment on each connection; end it when done (without --loop).") var session = false
     @Option(help: "Append 'STREAM SEQ' to this file for every ack received (what the server promised is durable).") var ackLog: String?
+    @Option(help: "Run this many devices in one process, on streams STREAM-01 … STREAM-NN (the token must allow them; grids and soak runs).") var devices = 1
     @Argument(help: "JPEG/PNG frames or directories (default: SampleFrames/frames).") var frames: [String] = []
 
     func validate() throws {
@@ -29,6 +30,8 @@ struct SimulateCommand: AsyncParsableCommand {
         guard (offlineAfter == nil) == (offlineFor == nil) else { throw ValidationError("--offline-after and --offline-for go together") }
         if let offlineAfter, offlineAfter < 1 { throw ValidationError("--offline-after must be at least 1") }
         if let offlineFor, !(offlineFor > 0) { throw ValidationError("--offline-for must be a positive number of seconds") }
+        guard (1...256).contains(devices) else { throw ValidationError("--devices must be 1...256") }
+        if devices > 1, StreamID("\(stream)-\(devices)") == nil { throw ValidationError("--stream is too long for --devices \(devices)") }
     }
 
     func run() async throws {
@@ -51,14 +54,22 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         // An AR display would draw these; the simulator prints them (one JSON line each) and acknowledges each mark.
         configuration.onMark = { text in FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
-        let device = DeviceSimulator(configuration: configuration, logger: logger)
-        // Without --loop the device finishes once every frame is acknowledged: that ends the group cleanly.
+        let streams = devices == 1 ? [configuration.stream] : (1...devices).map { StreamID(String(format: "%@-%02d", stream, $0))! }
+        let simulators = streams.map { id in
+            var one = configuration
+            one.stream = id
+            return DeviceSimulator(configuration: one, logger: logger)
+        }
+        // Without --loop a device finishes once every frame is acknowledged; the group ends when all have.
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: device, successTerminationBehavior: .gracefullyShutdownGroup)],
+            services: simulators.map { .init(service: $0, successTerminationBehavior: simulators.count == 1 ? .gracefullyShutdownGroup : .ignore) },
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-        let p = device.progress
-        print("captured \(p.captured), sent \(p.sent), acknowledged \(p.acknowledged) (\(p.duplicates) duplicates), re-sent after a retryable refusal \(p.retried), refused \(p.errors), buffered offline \(p.buffered), connections \(p.connections), marks \(p.marks)")
+        for device in simulators {
+            let p = device.progress
+            let prefix = simulators.count == 1 ? "" : "\(device.stream): "
+            print("\(prefix)captured \(p.captured), sent \(p.sent), acknowledged \(p.acknowledged) (\(p.duplicates) duplicates), re-sent after a retryable refusal \(p.retried), refused \(p.errors), buffered offline \(p.buffered), connections \(p.connections), marks \(p.marks)")
+        }
     }
 
     /// JPEG/PNG files, directories expanded in name order.

@@ -17,8 +17,10 @@ def run(herdlens, *args):
 
 def serve(herdlens, data):
     """`herdlens serve` on a free port; returns the process and the port it printed."""
-    server = subprocess.Popen([herdlens, "serve", "--data", data, "--port", "0", "--log-level", "warning"],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+    # HERD_TEST_SERVER_LOG=FILE keeps the server's log (info and up) for a failing run.
+    log = os.environ.get("HERD_TEST_SERVER_LOG")
+    server = subprocess.Popen([herdlens, "serve", "--data", data, "--port", "0", "--log-level", "info" if log else "warning"],
+                              stdout=subprocess.PIPE, stderr=open(log, "w") if log else subprocess.DEVNULL, text=True, cwd=ROOT)
     return server, int(server.stdout.readline().strip().rsplit(":", 1)[1])
 
 

@@ -4,7 +4,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { sockets: [], tiles: new Map(), order: [], single: null, me: null, framesShown: 0 };
+const state = { sockets: [], tiles: new Map(), order: [], single: null, me: null, framesShown: 0, framesReceived: 0 };
 
 function show(view) {
   for (const id of ["signin", "grid", "single", "recordings", "player"]) $(id).hidden = id !== view;
@@ -98,6 +98,7 @@ function liveSocket(streams, options, onFrame, onEvent, reopen) {
       notifyCritical(event);
       onEvent(event);
     } else {
+      state.framesReceived = (state.framesReceived || 0) + 1;
       onFrame(parseEnvelope(message.data));
     }
   };

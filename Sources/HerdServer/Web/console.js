@@ -119,6 +119,10 @@ function renderAlerts() {
 
 function renderMarks() {
   const list = $("marks");
+  // Rebuilt only when something shown changed: a list rebuilt under the pointer would swallow clicks.
+  const signature = currentLanguage() + JSON.stringify([...live.marks.values()].map((m) => [m.id, m.kind, m.text, m.by, !!m.acknowledged, !!m.onFrame, m.trackId]));
+  if (list.dataset.signature === signature) return;
+  list.dataset.signature = signature;
   list.replaceChildren();
   for (const mark of live.marks.values()) {
     const li = document.createElement("li");
