@@ -72,6 +72,7 @@ function onEvent(event) {
   if (event.event === "mark" && event.mark) live.marks.set(event.mark.id, Object.assign(live.marks.get(event.mark.id) || {}, event.mark));
   else if (event.event === "mark.acknowledged" && event.mark) live.marks.set(event.mark.id, Object.assign(live.marks.get(event.mark.id) || {}, event.mark));
   else if (event.event === "mark.clear" && event.mark) live.marks.delete(event.mark.id);
+  if (event.event && event.event.startsWith("mark")) drawLayer();
   else if (event.event === "crossing" && event.crossing) {
     live.crossings.unshift({ at: event.at, session: event.session, ...event.crossing });
     live.crossings = live.crossings.slice(0, 200);
@@ -165,6 +166,8 @@ function drawLayer() {
   const svg = $("draw-layer");
   svg.replaceChildren();
   if (live.header && !live.header.overlay) for (const a of live.header.annotations || []) drawAnnotation(svg, a);
+  // A mark heard of (event) but not on a frame yet is drawn here at once, dashed, until a frame carries it.
+  for (const mark of live.marks.values()) if (!mark.onFrame) drawMark(svg, mark);
   if (live.drag) drawShape(svg, live.tool, live.drag.from, live.drag.to, "drawing");
 }
 
@@ -182,6 +185,19 @@ function drawShape(svg, kind, [x0, y0], [x1, y1], cls) {
     const angle = Math.atan2(y1 - y0, x1 - x0), size = 18;
     const p = (a) => `${x1 - size * Math.cos(angle + a)},${y1 - size * Math.sin(angle + a)}`;
     svg.appendChild(el("polygon", { points: `${x1},${y1} ${p(0.45)} ${p(-0.45)}`, class: cls + " head" }));
+  }
+}
+
+function drawMark(svg, mark) {
+  const [p0, p1] = [mark.points[0], mark.points[1] || mark.points[0]];
+  if (mark.kind === "text") {
+    const text = el("text", { x: p0[0], y: p0[1], class: "pending label" });
+    text.textContent = mark.text || "";
+    svg.appendChild(text);
+  } else if (mark.kind === "freehand") {
+    svg.appendChild(el("polyline", { points: mark.points.map((p) => p.join(",")).join(" "), class: "pending" }));
+  } else {
+    drawShape(svg, mark.kind, p0, p1, "pending");
   }
 }
 
