@@ -5,8 +5,9 @@ import HerdRecording
 /// A session (or a consignment's sessions) as MCAP for Foxglove: per stream, `/<stream>/image`
 /// (`foxglove.CompressedImage`, the original bytes), `/<stream>/annotations`
 /// (`foxglove.ImageAnnotations`: boxes, lines, points, texts as the overlay drew them), and JSON channels
-/// `/<stream>/sensors` (telemetry as received), `/<stream>/alerts` and `/<stream>/events` (session
-/// events, refusals, signed checkpoints). Log time is the server's receive time, publish time the
+/// `/<stream>/sensors` (telemetry as received), `/<stream>/alerts`, `/<stream>/events` (session
+/// events, refusals, signed checkpoints) and `/<stream>/inspector` (inspector actions: marks placed,
+/// cleared and acknowledged by the field, alerts acknowledged). Log time is the server's receive time, publish time the
 /// device's capture time. One pass over the segments; memory is one chunk.
 public struct McapExporter {
     public let reader: SessionReader
@@ -101,8 +102,11 @@ public struct McapExporter {
     }
 
     private struct Channels {
-        var image: UInt16, annotations: UInt16, sensors: UInt16, alerts: UInt16, events: UInt16
+        var image: UInt16, annotations: UInt16, sensors: UInt16, alerts: UInt16, events: UInt16, inspector: UInt16
     }
+
+    /// Session events that are an inspector's (or the field's answer to one): also on `/<stream>/inspector`.
+    static let inspectorEvents: Set<String> = ["mark", "mark.clear", "mark.ack", "alert.acknowledged"]
 
     public func export(sessions: [SessionRow], to sink: ExportSink, cancelled: () -> Bool = { false }) throws -> ExportSummary {
         let mcap = try McapWriter(sink: sink, profile: "", library: "herdlens-export/1")
@@ -111,6 +115,7 @@ public struct McapExporter {
         let telemetry = try mcap.addSchema(name: "herdlens.Telemetry", jsonSchema: #"{"title":"herdlens.Telemetry","type":"object"}"#)
         let alert = try mcap.addSchema(name: "herdlens.Alerts", jsonSchema: #"{"title":"herdlens.Alerts","type":"object"}"#)
         let event = try mcap.addSchema(name: "herdlens.SessionEvent", jsonSchema: #"{"title":"herdlens.SessionEvent","type":"object"}"#)
+        let action = try mcap.addSchema(name: "herdlens.InspectorAction", jsonSchema: #"{"title":"herdlens.InspectorAction","type":"object"}"#)
         var byStream: [String: Channels] = [:]
         for stream in Set(sessions.map(\.stream)).sorted() {
             let meta = ["stream": stream]
@@ -119,7 +124,8 @@ public struct McapExporter {
                 annotations: try mcap.addChannel(topic: "/\(stream)/annotations", schema: annotations, metadata: meta),
                 sensors: try mcap.addChannel(topic: "/\(stream)/sensors", schema: telemetry, metadata: meta),
                 alerts: try mcap.addChannel(topic: "/\(stream)/alerts", schema: alert, metadata: meta),
-                events: try mcap.addChannel(topic: "/\(stream)/events", schema: event, metadata: meta))
+                events: try mcap.addChannel(topic: "/\(stream)/events", schema: event, metadata: meta),
+                inspector: try mcap.addChannel(topic: "/\(stream)/inspector", schema: action, metadata: meta))
         }
         var summary = ExportSummary(format: "mcap", sessions: sessions.map(\.id), frames: 0, records: 0, entries: 0, bytes: 0)
         for session in sessions {
@@ -156,11 +162,17 @@ public struct McapExporter {
                     try mcap.add(channel: channels.sensors, logTime: received, publishTime: received, data: message)
                 case .sessionOpened, .event, .refusal, .sessionClosed, .checkpoint:
                     var line = Array(#"{"index":\#(record.index),"kind":"\#(record.knownKind!.name)","meta":"#.utf8) + record.meta
-                    if record.knownKind == .checkpoint, let manifest = record.blobs.first, (try? StrictJSON.check(manifest)) != nil {
+                    if record.knownKind == .checkpoint, let manifest = record.blobs.first, Self.isJSON(String(decoding: manifest, as: UTF8.self)) {
                         line += Array(#","manifest":"#.utf8) + manifest + Array(#","signature":""#.utf8) + Array((record.blobs.count > 1 ? Data(record.blobs[1]).base64EncodedString() : "").utf8) + [UInt8(ascii: "\"")]
                     }
                     line.append(UInt8(ascii: "}"))
                     try mcap.add(channel: channels.events, logTime: lastLog, publishTime: lastLog, data: line)
+                    if record.knownKind == .event, let meta = try? JSONDecoder().decode(EventMeta.self, from: Data(record.meta)),
+                        Self.inspectorEvents.contains(meta.event), let detail = meta.detail, Self.isJSON(detail)
+                    {
+                        let action = #"{"event":"\#(meta.event)","index":\#(record.index),"detail":"# + detail + "}"
+                        try mcap.add(channel: channels.inspector, logTime: lastLog, publishTime: lastLog, data: Array(action.utf8))
+                    }
                 default:
                     break
                 }
@@ -169,6 +181,16 @@ public struct McapExporter {
         try mcap.finish()
         summary.bytes = mcap.bytesWritten
         return summary
+    }
+
+    /// Well-formed strict JSON (`StrictJSON.check` returns the `type`, which a detail may not have).
+    static func isJSON(_ text: String) -> Bool {
+        do {
+            _ = try StrictJSON.check(Array(text.utf8))
+            return true
+        } catch {
+            return false
+        }
     }
 
     static func nanos(_ text: String) -> UInt64? {

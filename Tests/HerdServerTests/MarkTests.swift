@@ -135,6 +135,7 @@ struct MarkTests {
             // A mark still live is sent again to a device that reconnects, before it sends anything.
             a.send(#"{"type":"mark","stream":"\#(fixture.stream)","kind":"circle","points":[[640,360],[700,360]],"id":"gate-ring"}"#)
             _ = try await device.socket.waitFor("the ring on the device") { $0.message("type", "mark") { ($0["id"] as? String) == "gate-ring" } }
+            _ = try await b.waitFor("a frame carrying the ring") { socket in socket.frames.last { Self.marks($0).contains { $0.id == "gate-ring" } } }
             try await device.finish()
             await device.socket.close()
             let again = TestSocket(client, "/api/v1/ingest", token: fixture.device)
@@ -155,6 +156,12 @@ struct MarkTests {
             var auth = HTTPFields()
             auth[.authorization] = "Bearer \(fixture.auditor)"
             let zip = try await client.execute(uri: "/api/v1/sessions/\(session)/export?format=bundle", method: .get, headers: auth) { String(decoding: Array($0.body.readableBytesView), as: UTF8.self) }
+            // MCAP (uncompressed chunks): the marks on the inspector channel, the ring as a Foxglove circle.
+            let mcap = try await client.execute(uri: "/api/v1/sessions/\(session)/export?format=mcap", method: .get, headers: auth) { String(decoding: Array($0.body.readableBytesView), as: UTF8.self) }
+            for needle in ["/\(fixture.stream)/inspector", #"{"event":"mark.ack""#, #""diameter":120"#] {
+                let found = mcap.contains(needle)
+                #expect(found, "\(needle) not in the session's MCAP")
+            }
             for needle in [#""event":"mark""#, #""event":"mark.ack""#, #""event":"mark.clear""#, "trackEnded", "expired", #"\"source\":\"inspector\""#, "inspector (tok_"] {
                 let found = zip.contains(needle)
                 #expect(found, "\(needle) not in the session's bundle")
