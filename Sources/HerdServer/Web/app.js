@@ -216,7 +216,9 @@ async function loadGrid() {
   }
   show("grid");
   if (streams.length === 0) { grid.textContent = t("noStreams"); return; }
-  liveSocket(state.order, { maxWidth: 480 }, ({ header, payload }) => {
+  // A few large tiles get frames up to 640 wide; a wall of many small ones, 480 (a 720p frame comes at
+  // 640 or 320: the server scales by 1/2, 1/4 or 1/8).
+  liveSocket(state.order, { maxWidth: streams.length <= 4 ? 640 : 480 }, ({ header, payload }) => {
     const entry = state.tiles.get(header.stream);
     if (!entry) return;
     showImage(entry.tile.querySelector(".frame"), payload);
