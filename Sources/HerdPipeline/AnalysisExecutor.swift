@@ -79,4 +79,7 @@ public enum AnalysisNote: Sendable {
     /// An inspector's mark placed (`mark`), ended (`mark.clear`, with why and by whom) or shown by a
     /// field device (`mark.ack`).
     case mark(event: String, mark: Mark, reason: MarkClear.Reason?, by: String?)
+    /// After a crash, a new session of the same consignment took over the count of the session the crash
+    /// ended (`from`), with the crossings it had recorded.
+    case carried(from: String, crossings: [Crossing])
 }

@@ -85,6 +85,17 @@ public struct MarkBoard: Sendable {
         return Self.current(entry)
     }
 
+    /// Marks read back from the recording after a restart: each keeps what is left of its ttl (`wallClock`
+    /// is now in seconds since 1970), and a live id is kept as it is. An anchored mark's pig is found again
+    /// by its track id on the next frames, or the mark ends with it (track ids are not reused).
+    public mutating func restore(_ recorded: [Mark], now: Double, wallClock: Double) {
+        for mark in recorded where !entries.contains(where: { $0.mark.id == mark.id }) && entries.count < limits.maxMarks {
+            let left = mark.expiresAt.secondsSince1970 - wallClock
+            guard left > 0 else { continue }
+            entries.append(Entry(mark: mark, expires: now + left, anchor: nil))
+        }
+    }
+
     /// Removes a mark; nil when no such mark is live.
     public mutating func clear(id: String) -> Mark? {
         guard let i = entries.firstIndex(where: { $0.mark.id == id }) else { return nil }
@@ -104,8 +115,11 @@ public struct MarkBoard: Sendable {
         history.append((seq, tracks))
         if history.count > limits.historyFrames { history.removeFirst(history.count - limits.historyFrames) }
         for i in entries.indices {
-            guard let track = entries[i].mark.trackId, let anchor = entries[i].anchor else { continue }
+            guard let track = entries[i].mark.trackId else { continue }
             if let box = tracks[track] {
+                // A mark read back after a restart takes the box where its track is seen again as its anchor.
+                let anchor = entries[i].anchor ?? box.centre
+                entries[i].anchor = anchor
                 entries[i].dx = box.centre.x - anchor.x
                 entries[i].dy = box.centre.y - anchor.y
                 entries[i].missing = 0

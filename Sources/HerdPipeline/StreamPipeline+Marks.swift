@@ -32,8 +32,12 @@ extension StreamPipeline {
         return mark
     }
 
-    /// The marks live now (sent again to a device that reconnects).
-    public var liveMarks: [Mark] { marks.marks }
+    /// The marks live now (sent again to a device that reconnects), once the recording has been read
+    /// back (after a restart, the open session's marks are among them).
+    public func liveMarks() async -> [Mark] {
+        await restored()
+        return marks.marks
+    }
 
     /// The open session and its declared head count (the console's tile).
     public var sessionState: (session: String?, declaredHeadCount: Int?) { (session, consignment?.declaredHeadCount) }

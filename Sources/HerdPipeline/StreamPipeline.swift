@@ -43,6 +43,9 @@ public actor StreamPipeline {
     private let restoreWait: Duration
     private let executor: AnalysisExecutor
     var session: String?
+    /// Read back from a session a crash ended: kept until the next session start, which continues it if
+    /// it names the same consignment.
+    private var carryOver: (session: String, consignment: String?, crossings: [Crossing])?
     /// The newest seq analysed: an older or repeated frame is recorded but not fed to the tracker.
     private var lastAnalyzedSeq: UInt64?
     private let started = ContinuousClock.now
@@ -261,7 +264,7 @@ public actor StreamPipeline {
         while analysing { await withCheckedContinuation { analysisWaiters.append($0) } }
     }
 
-    private func restored() async {
+    func restored() async {
         guard restoring else { return }
         if !restoreDeadlineArmed {
             restoreDeadlineArmed = true
@@ -314,7 +317,13 @@ public actor StreamPipeline {
         lastActivity = .now
         if action == .start, let consignment { self.consignment = consignment }
         if action == .start {
-            if session != self.session { analyzer.sessionStarted() }
+            if let carried = carryOver, carried.consignment != nil, carried.consignment == consignment?.id ?? self.consignment?.id, self.session == nil {
+                // The loading the crash interrupted goes on: its count is kept, and recorded in this session.
+                onAnalysis(.carried(from: carried.session, crossings: carried.crossings))
+            } else if session != self.session {
+                analyzer.sessionStarted()
+            }
+            carryOver = nil
             self.session = session
             onAnalysis(.configuration(version: StreamAnalyzer.version, json: analyzer.config.canonicalJSON))
         }
@@ -352,8 +361,18 @@ public actor StreamPipeline {
         public var crossings: [Crossing]
         public var sealed: Bool
         public var nextTrackID: Int
+        /// Inspector marks placed in the session and neither cleared nor expired (v1.4).
+        public var marks: [Mark]
+        /// The session was closed by recovery after a crash: its count carries over to the next session
+        /// of the same consignment instead.
+        public var closedByRecovery: Bool
 
-        public init(session: String, consignment: Consignment?, crossings: [Crossing], sealed: Bool, nextTrackID: Int) {
+        public init(
+            session: String, consignment: Consignment?, crossings: [Crossing], sealed: Bool, nextTrackID: Int, marks: [Mark] = [],
+            closedByRecovery: Bool = false
+        ) {
+            self.marks = marks
+            self.closedByRecovery = closedByRecovery
             self.session = session
             self.consignment = consignment
             self.crossings = crossings
@@ -368,7 +387,11 @@ public actor StreamPipeline {
     public func restore(_ state: Restored?) async {
         await analysed()
         if let state {
-            if session == nil { session = state.session }
+            if state.closedByRecovery {
+                carryOver = (state.session, state.consignment?.id, state.crossings)
+            } else if session == nil {
+                session = state.session
+            }
             if consignment == nil, let consignment = state.consignment { self.consignment = consignment }
             if restoreLate {
                 // Frames went on meanwhile: the recorded crossings are added to their count.
@@ -377,6 +400,7 @@ public actor StreamPipeline {
                 analyzer.restore(
                     crossings: state.crossings, sealed: state.sealed, nextTrackID: state.nextTrackID, declaredHeadCount: consignment?.declaredHeadCount)
             }
+            marks.restore(state.marks, now: secondsNow, wallClock: Timestamp.now().secondsSince1970)
         }
         releaseRestoreWaiters()
     }

@@ -54,8 +54,7 @@ struct AnnotationValidator {
     /// zones and lines in any script (`zone-猪圈A`) yet stay one token in a log line or a path.
     private func identity(_ id: String?) throws(AnnotationError) {
         guard let id else { return }
-        let bad = id.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || "\"/\\".unicodeScalars.contains($0) }
-        guard (1...128).contains(id.unicodeScalars.count), !bad else {
+        guard PlainIdentifier.isValid(id, maxLength: 128) else {
             throw fail("id", "'\(id.prefix(80))' is not 1 to 128 characters without spaces, control characters, quotes or slashes")
         }
     }

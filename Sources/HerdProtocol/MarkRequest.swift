@@ -82,8 +82,7 @@ public struct MarkRequest: Sendable, Hashable, Codable {
 
     /// 1 to 64 characters, none of them white space, a control character, `"`, `/` or `\`.
     public static func validate(id: String) throws(ProtocolError) {
-        let bad = id.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || "\"/\\".unicodeScalars.contains($0) }
-        guard (1...64).contains(id.unicodeScalars.count), !bad else {
+        guard PlainIdentifier.isValid(id, maxLength: 64) else {
             throw .invalidMessage("mark id must be 1 to 64 characters without spaces, control characters, quotes or slashes")
         }
     }

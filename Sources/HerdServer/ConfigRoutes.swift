@@ -108,7 +108,7 @@ extension HerdServices {
             let open = await pipeline?.sessionState
             return jsonResponse(AlertsReply(
                 stream: stream.rawValue, alerts: state?.raised ?? [], counts: state?.counts ?? [:], session: open?.session,
-                declaredHeadCount: open?.declaredHeadCount, marks: await pipeline?.liveMarks ?? []))
+                declaredHeadCount: open?.declaredHeadCount, marks: await pipeline?.liveMarks() ?? []))
         }
     }
 }

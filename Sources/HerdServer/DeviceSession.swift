@@ -87,7 +87,8 @@ struct DeviceSession {
             for stream in published { hub.disconnect(stream) }
         }
         if case .only(let granted) = identity.streams {
-            for stream in granted.sorted() { await link(stream, sink) }
+            // Off the receive loop: after a restart the marks wait for the recording's read back.
+            Task { for stream in granted.sorted() { await link(stream, sink) } }
         }
         let maxMessage = configuration.maxImageBytes + configuration.maxHeaderBytes + 4
         for try await message in inbound.messages(maxSize: maxMessage) {
@@ -144,10 +145,11 @@ struct DeviceSession {
         }
     }
 
-    /// Attaches the socket to `stream` for marks; the first time, it is sent the marks live there.
+    /// Attaches the socket to `stream` for marks; the first time, it is sent the marks live there (the
+    /// stream's pipeline made if need be: after a restart it reads the open session's marks back first).
     private func link(_ stream: StreamID, _ sink: DeviceOutbox) async {
-        guard processor.registry.field.attach(sink, to: stream), let pipeline = processor.registry.existing(stream) else { return }
-        for mark in await pipeline.liveMarks { sink.send(WireJSON.encodeString(mark)) }
+        guard processor.registry.field.attach(sink, to: stream), let pipeline = try? processor.registry.pipeline(for: stream) else { return }
+        for mark in await pipeline.liveMarks() { sink.send(WireJSON.encodeString(mark)) }
     }
 
     private struct StreamPeek: Decodable { var stream: String }

@@ -140,6 +140,8 @@ final class HerdServices: Sendable {
             recorder.event(stream: stream, event: "analysis.config", detail: detail)
         case .sealed(let seq):
             recorder.event(stream: stream, event: "seal.locked", seq: seq)
+        case .carried(let from, let crossings):
+            recorder.event(stream: stream, event: "count.carried", detail: WireJSON.encodeString(CarriedRecord(from: from, crossings: crossings)))
         case .mark(let event, let mark, let reason, let by):
             recorder.event(stream: stream, event: event, seq: mark.seq, detail: WireJSON.encodeString(MarkRecord(mark: mark, reason: reason, by: by)))
         }
@@ -151,6 +153,16 @@ final class HerdServices: Sendable {
         var mark: Mark
         var reason: MarkClear.Reason?
         var by: String?
+    }
+
+    /// How long after a crash a loading's count (and marks) carry over to the next session of the same
+    /// consignment on the stream.
+    static let carryOverSeconds = 6.0 * 3600
+
+    /// The `count.carried` event's detail: the session the count came from and its crossings.
+    struct CarriedRecord: Codable {
+        var from: String
+        var crossings: [Crossing]
     }
 
     /// The `crossing` event's detail.
@@ -169,27 +181,54 @@ final class HerdServices: Sendable {
 
     private static func readBack(stream: StreamID, recorder: Recorder, reader: SessionReader, logger: Logger) async -> StreamPipeline.Restored? {
         do {
-            guard let open = try await recorder.onHousekeeping({ () throws(RecordingError) in try recorder.index.openSessions().first { $0.stream == stream.rawValue } })
+            // The stream's open session; or, after a crash (recovery closed it as `recovered`), its last one if
+            // that ended within `carryOverSeconds`: the loading goes on in the next session of its consignment.
+            guard let open = try await recorder.onHousekeeping({ () throws(RecordingError) -> SessionRow? in
+                if let open = try recorder.index.openSessions().first(where: { $0.stream == stream.rawValue }) { return open }
+                var query = SessionQuery()
+                query.streams = [stream.rawValue]
+                query.limit = 1
+                guard let last = try recorder.index.sessions(query).first, last.endReason == "recovered", let ended = last.endedAtMicros,
+                    Double(Int64(Date().timeIntervalSince1970 * 1_000_000) - ended) / 1_000_000 < Self.carryOverSeconds
+                else { return nil }
+                return last
+            })
             else { return nil }
-            let (crossings, sealed) = try await BlockingIO.run { () throws -> ([Crossing], Bool) in
+            let (crossings, sealed, marks) = try await BlockingIO.run { () throws -> ([Crossing], Bool, [Mark]) in
                 var found: [Crossing] = []
                 var sealed = false
+                var marks: [(id: String, mark: Mark)] = []
                 try reader.records(of: open, withBlobs: false) { record in
                     guard record.knownKind == .event, let meta = try? JSONDecoder().decode(EventMeta.self, from: Data(record.meta)) else { return }
                     if meta.event == "seal.locked" { sealed = true }
+                    // A session that took its count over after a crash recorded the crossings it began with.
+                    if meta.event == "count.carried", let detail = meta.detail,
+                        let carried = try? JSONDecoder().decode(CarriedRecord.self, from: Data(detail.utf8))
+                    {
+                        found += carried.crossings
+                        return
+                    }
+                    // Marks placed and not cleared (expiry is the pipeline's to judge).
+                    if meta.event == "mark" || meta.event == "mark.clear" || meta.event == "mark.ack", let detail = meta.detail,
+                        let mark = try? JSONDecoder().decode(MarkRecord.self, from: Data(detail.utf8)).mark
+                    {
+                        marks.removeAll { $0.id == mark.id }
+                        if meta.event != "mark.clear" { marks.append((mark.id, mark)) }
+                        return
+                    }
                     guard meta.event == "crossing", let detail = meta.detail,
                         let crossing = try? JSONDecoder().decode(CrossingRecord.self, from: Data(detail.utf8)).crossing
                     else { return }
                     found.append(crossing)
                 }
-                return (found, sealed)
+                return (found, sealed, marks.map(\.mark))
             }
             logger.notice("count and seal rebuilt from the recording", metadata: [
-                "herd.stream": "\(stream)", "herd.session": "\(open.id)", "herd.crossings": "\(crossings.count)", "herd.sealed": "\(sealed)",
+                "herd.stream": "\(stream)", "herd.session": "\(open.id)", "herd.crossings": "\(crossings.count)", "herd.sealed": "\(sealed)", "herd.marks": "\(marks.count)",
             ])
             return StreamPipeline.Restored(
                 session: open.id, consignment: open.consignment, crossings: crossings, sealed: sealed,
-                nextTrackID: (crossings.map(\.trackId).max() ?? 0) + 1)
+                nextTrackID: (crossings.map(\.trackId).max() ?? 0) + 1, marks: marks, closedByRecovery: open.endedAtMicros != nil)
         } catch {
             logger.warning("count not rebuilt from the recording", metadata: ["herd.stream": "\(stream)", "herd.error": "\(error)"])
             return nil

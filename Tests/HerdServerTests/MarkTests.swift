@@ -213,3 +213,58 @@ struct MarkTests {
         }
     }
 }
+
+extension MarkTests {
+    @Test("after a crash the open session's live marks are read back and sent to the device that reconnects; a cleared one is not")
+    func marksSurviveRestart() async throws {
+        let fixture = try ServerFixture.unthrottled()
+        defer { fixture.cleanUp() }
+        let image = try SampleFrames.bytes("frames", "pen-amp0-720p.jpg")
+        let s = fixture.stream.rawValue
+        let crashed = fixture.directory.appendingPathExtension("crashed")
+        defer { try? FileManager.default.removeItem(at: crashed) }
+        try await buildApplication(configuration: fixture.configuration, logger: fixture.logger).test(.live) { client in
+            let inspector = TestSocket(client, "/api/v1/live?stream=\(s)", token: fixture.inspector)
+            try await ServerFixture.waitForGauges(client, ["herd_viewers": 1])
+            let device = FieldDevice(client, fixture: fixture, image: image, session: true)
+            _ = try await device.socket.waitFor("the session reply") { $0.message("type", "session") }
+            inspector.send(#"{"type":"mark","stream":"\#(s)","kind":"circle","points":[[640,360],[700,360]],"text":"gate","id":"keep","ttlSeconds":600}"#)
+            inspector.send(#"{"type":"mark","stream":"\#(s)","kind":"arrow","points":[[10,10],[90,90]],"id":"gone"}"#)
+            _ = try await device.socket.waitFor("both marks on the device") { $0.objects.filter { $0["type"] as? String == "mark" }.count >= 2 ? true : nil }
+            inspector.send(#"{"type":"mark.clear","id":"gone"}"#)
+            _ = try await device.socket.waitFor("the arrow cleared") { $0.message("type", "mark.clear") }
+            // Two more frames acknowledged: everything recorded before them is durable too (one queue per stream).
+            let acked = device.socket.objects.filter { $0["type"] as? String == "ack" }.count
+            _ = try await device.socket.waitFor("two more acks") { $0.objects.filter { $0["type"] as? String == "ack" }.count >= acked + 2 ? true : nil }
+            // A crash, as the next server finds it: the data directory as it is now, the session still open
+            // (a graceful stop would close it).
+            try FileManager.default.copyItem(at: fixture.directory, to: crashed)
+            try await device.finish()
+            await device.socket.close()
+            await inspector.close()
+        }
+        var restarted = fixture.configuration
+        restarted.dataDirectory = crashed.path
+        try await buildApplication(configuration: restarted, logger: fixture.logger).test(.live) { client in
+            let again = TestSocket(client, "/api/v1/ingest", token: fixture.device)
+            let kept = try await again.waitFor("the kept mark after the restart") { $0.message("type", "mark") }
+            #expect(kept["id"] as? String == "keep" && kept["text"] as? String == "gate" && (kept["by"] as? String)?.hasPrefix("inspector (tok_") == true, "\(kept)")
+            // Only that one: the cleared arrow is not sent again.
+            var auth = HTTPFields()
+            auth[.authorization] = "Bearer \(fixture.inspector)"
+            let listed = try await client.execute(uri: "/api/v1/streams/\(s)/alerts", method: .get, headers: auth) { String(buffer: $0.body) }
+            #expect(listed.contains(#""id":"keep""#) && !listed.contains(#""id":"gone""#), "\(listed)")
+            // The loading goes on: the same consignment's next session takes the count (and the mark) over.
+            again.send(#"{"type":"session","stream":"\#(s)","action":"start","consignment":{"id":"HK-2026-1201","declaredHeadCount":90}}"#)
+            let next = try await again.waitFor("the next session") { $0.message("type", "session")?["session"] as? String }
+            again.send(#"{"type":"session","stream":"\#(s)","action":"end"}"#)
+            _ = try await again.waitFor("the session ended") { $0.message("type", "session") { ($0["action"] as? String) == "end" } }
+            var audit = HTTPFields()
+            audit[.authorization] = "Bearer \(fixture.auditor)"
+            let zip = try await client.execute(uri: "/api/v1/sessions/\(next)/export?format=bundle", method: .get, headers: audit) { String(decoding: Array($0.body.readableBytesView), as: UTF8.self) }
+            let carried = zip.contains(#""event":"count.carried""#)
+            #expect(carried, "the next session records that it carried the count over")
+            await again.close()
+        }
+    }
+}
