@@ -106,10 +106,6 @@ struct DeviceSession {
                     sink.reply(reply)
                     refused = wasRefused
                 case .pending(let accepted):
-                    if published.insert(accepted.ack.stream).inserted {
-                        hub.connect(accepted.ack.stream)
-                        await link(accepted.ack.stream, sink)
-                    }
                     refused = false
                     Task {
                         switch await accepted.settled() {
@@ -117,6 +113,10 @@ struct DeviceSession {
                         case .failure(let failure): sink.reply(WireJSON.encodeString(failure.reply))
                         }
                         inFlight.release()
+                    }
+                    if published.insert(accepted.ack.stream).inserted {
+                        hub.connect(accepted.ack.stream)
+                        await link(accepted.ack.stream, sink)
                     }
                 }
             case .text(let text):
