@@ -82,30 +82,28 @@ struct WireContractTests {
         }
     }
 
-    @Test("invalid device messages are refused with their code", arguments: names(invalid))
-    func invalidMessages(name: String) throws {
+    /// A refused example is named `<code>--<what>.json`: decoding it must fail with that code.
+    func expectRefused(_ directory: URL, _ name: String, _ decode: ([UInt8]) throws(ProtocolError) -> Void) throws {
         let expected = String(name.split(separator: "-", maxSplits: 1)[0])
-        let json = try bytes(Self.invalid.appendingPathComponent(name))
-        do {
-            _ = try DeviceMessage.decode(json)
+        let json = try bytes(directory.appendingPathComponent(name))
+        do throws(ProtocolError) {
+            try decode(json)
             Issue.record("\(name) was accepted")
         } catch {
             #expect(error.code == expected, "\(name): \(error)")
         }
     }
 
+    @Test("invalid device messages are refused with their code", arguments: names(invalid))
+    func invalidMessages(name: String) throws {
+        try expectRefused(Self.invalid, name) { json throws(ProtocolError) in _ = try DeviceMessage.decode(json) }
+    }
+
     static let marksInvalid = SampleFrames.repositoryRoot.appendingPathComponent("Protocol/v1/examples/marks-invalid")
 
     @Test("invalid inspector marks are refused with their code", arguments: names(marksInvalid))
     func invalidMarks(name: String) throws {
-        let expected = String(name.split(separator: "-", maxSplits: 1)[0])
-        let json = try bytes(Self.marksInvalid.appendingPathComponent(name))
-        do {
-            _ = try MarkRequest.decode(json)
-            Issue.record("\(name) was accepted")
-        } catch {
-            #expect(error.code == expected, "\(name): \(error)")
-        }
+        try expectRefused(Self.marksInvalid, name) { json throws(ProtocolError) in _ = try MarkRequest.decode(json) }
     }
 
     @Test("each mark kind takes its points; text, ttl, id and track id are bounded")
