@@ -317,7 +317,7 @@ public actor StreamPipeline {
         lastActivity = .now
         if action == .start, let consignment { self.consignment = consignment }
         if action == .start {
-            if let carried = carryOver, carried.consignment != nil, carried.consignment == consignment?.id ?? self.consignment?.id, self.session == nil {
+            if let carried = carryOver, carried.consignment != nil, carried.consignment == self.consignment?.id, self.session == nil {
                 // The loading the crash interrupted goes on: its count is kept, and recorded in this session.
                 onAnalysis(.carried(from: carried.session, crossings: carried.crossings))
             } else if session != self.session {

@@ -5,6 +5,14 @@ public struct MarkAck: Sendable, Hashable, Codable {
     public var id: String
     public var stream: StreamID?
 
+    /// Decodes strictly (no key twice, bounded nesting) and checks the id.
+    public static func decode(_ json: some Collection<UInt8>) throws(ProtocolError) -> MarkAck {
+        guard try StrictJSON.check(json) == "mark.ack" else { throw .badJSON("mark.ack is a JSON object with \"type\":\"mark.ack\"") }
+        let ack = try WireJSON.decode(MarkAck.self, from: json)
+        try MarkRequest.validate(id: ack.id)
+        return ack
+    }
+
     public init(id: String, stream: StreamID? = nil) {
         self.id = id
         self.stream = stream

@@ -158,9 +158,7 @@ struct DeviceSession {
     /// for a mark not live on the streams this socket publishes to); true when refused.
     private func markAcknowledged(_ bytes: [UInt8], _ sink: DeviceOutbox) async -> Bool {
         do throws(ProtocolError) {
-            guard try StrictJSON.check(bytes) == "mark.ack" else { throw .badJSON("mark.ack is a JSON object") }
-            let ack = try WireJSON.decode(MarkAck.self, from: bytes)
-            try MarkRequest.validate(id: ack.id)
+            let ack = try MarkAck.decode(bytes)
             let field = processor.registry.field
             let streams = ack.stream.map { [$0] } ?? field.streams(of: sink).sorted()
             for stream in streams where identity.canPublish(to: stream) {

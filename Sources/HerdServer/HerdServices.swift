@@ -197,7 +197,7 @@ final class HerdServices: Sendable {
             let (crossings, sealed, marks) = try await BlockingIO.run { () throws -> ([Crossing], Bool, [Mark]) in
                 var found: [Crossing] = []
                 var sealed = false
-                var marks: [(id: String, mark: Mark)] = []
+                var marks: [String: Mark] = [:]
                 try reader.records(of: open, withBlobs: false) { record in
                     guard record.knownKind == .event, let meta = try? JSONDecoder().decode(EventMeta.self, from: Data(record.meta)) else { return }
                     if meta.event == "seal.locked" { sealed = true }
@@ -212,8 +212,7 @@ final class HerdServices: Sendable {
                     if meta.event == "mark" || meta.event == "mark.clear" || meta.event == "mark.ack", let detail = meta.detail,
                         let mark = try? JSONDecoder().decode(MarkRecord.self, from: Data(detail.utf8)).mark
                     {
-                        marks.removeAll { $0.id == mark.id }
-                        if meta.event != "mark.clear" { marks.append((mark.id, mark)) }
+                        marks[mark.id] = meta.event == "mark.clear" ? nil : mark
                         return
                     }
                     guard meta.event == "crossing", let detail = meta.detail,
@@ -221,7 +220,7 @@ final class HerdServices: Sendable {
                     else { return }
                     found.append(crossing)
                 }
-                return (found, sealed, marks.map(\.mark))
+                return (found, sealed, marks.values.sorted { $0.at.secondsSince1970 < $1.at.secondsSince1970 })
             }
             logger.notice("count and seal rebuilt from the recording", metadata: [
                 "herd.stream": "\(stream)", "herd.session": "\(open.id)", "herd.crossings": "\(crossings.count)", "herd.sealed": "\(sealed)", "herd.marks": "\(marks.count)",

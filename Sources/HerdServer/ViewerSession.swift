@@ -121,8 +121,7 @@ struct ViewerSession {
                             if type == "mark" {
                                 _ = try await mark(MarkRequest.decode(Array(text.utf8))).get()
                             } else {
-                                let clear = try WireJSON.decode(MarkClear.self, from: Array(text.utf8))
-                                try MarkRequest.validate(id: clear.id)
+                                let clear = try MarkClear.decode(Array(text.utf8))
                                 _ = try await clearMark(clear.id, clear.stream).get()
                             }
                             continue

@@ -126,6 +126,12 @@ struct WireContractTests {
         #expect(refused(MarkRequest(stream: stream, kind: .arrow, points: p, id: String(repeating: "m", count: 65))))
         #expect(refused(MarkRequest(stream: stream, kind: .arrow, points: p, id: "a/b")))
         #expect(!refused(MarkRequest(stream: stream, kind: .arrow, points: p, id: "標記-1")))
+        // mark.clear and mark.ack are as strict: a key twice, a bad id, another type.
+        #expect(throws: ProtocolError.badJSON("")) { try MarkClear.decode(Array(#"{"type":"mark.clear","id":"a","id":"b"}"#.utf8)) }
+        #expect(throws: ProtocolError.invalidMessage("")) { try MarkClear.decode(Array(#"{"type":"mark.clear","id":"a b"}"#.utf8)) }
+        #expect(throws: ProtocolError.badJSON("")) { try MarkAck.decode(Array(#"{"type":"mark.ack","id":"a","id":"b"}"#.utf8)) }
+        #expect(throws: ProtocolError.badJSON("")) { try MarkAck.decode(Array(#"{"type":"mark","id":"a"}"#.utf8)) }
+        #expect(try MarkAck.decode(Array(#"{"type":"mark.ack","id":"mk-1"}"#.utf8)).id == "mk-1")
     }
 
     @Test("one strict pass: duplicate keys (at any depth, however escaped), bad nesting and trailing data are badJSON")

@@ -61,13 +61,6 @@ struct MarkTests {
 
     static func marks(_ header: LiveFrameHeader) -> [Annotation] { header.annotations.filter { $0.source == .inspector } }
 
-    func put(_ client: some TestClientProtocol, _ uri: String, token: String, _ body: String) async throws -> HTTPResponse.Status {
-        var headers = HTTPFields()
-        headers[.authorization] = "Bearer \(token)"
-        headers[.contentType] = "application/json"
-        return try await client.execute(uri: uri, method: .put, headers: headers, body: ByteBuffer(string: body)) { $0.status }
-    }
-
     @Test("a mark goes to the field device and to a second inspector, is drawn on the frames, follows its pig and ends with the track, expires by ttl, is acknowledged, cleared, sent again on reconnect and recorded with its author")
     func roundTrip() async throws {
         let fixture = try ServerFixture.unthrottled()
@@ -76,7 +69,7 @@ struct MarkTests {
         let image = try SampleFrames.bytes("frames", "pen-amp0-720p.jpg")
         try await app.test(.live) { client in
             // The device's boxes, with their track ids, are drawn as sent.
-            #expect(try await put(client, "/api/v1/streams/\(fixture.stream)/config", token: fixture.admin, #"{"detector":"none"}"#) == .ok)
+            #expect(try await AnalysisTests().put(client, "/api/v1/streams/\(fixture.stream)/config", token: fixture.admin, #"{"detector":"none"}"#).0 == .ok)
             let live = "/api/v1/live?stream=\(fixture.stream)"
             let a = TestSocket(client, live, token: fixture.inspector), b = TestSocket(client, live, token: fixture.inspector)
             try await ServerFixture.waitForGauges(client, ["herd_viewers": 2])
