@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets=(jpeg_header jpeg_decode jpeg_transcode jpeg_encode png_decode freetype_text strict_json)
+targets=(jpeg_header jpeg_decode jpeg_transcode jpeg_encode png_decode freetype_text strict_json protocol_messages multipart)
 # Swift harnesses (Fuzz/swift/TARGET.swift) are built with swiftc over the sources they name.
 out=.build-fuzz
 cc=${CC:-clang}
@@ -34,6 +34,8 @@ sources_for() {
 swift_sources_for() {
   case "$1" in
     strict_json) echo "Sources/HerdProtocol/StrictJSON.swift Sources/HerdProtocol/ProtocolError.swift" ;;
+    protocol_messages) echo Sources/HerdProtocol/*.swift ;;
+    multipart) echo "Sources/HerdServer/MultipartFormData.swift" ;;
   esac
 }
 
@@ -74,6 +76,24 @@ seed() { # target
     png_decode) files=(Fuzz/seeds/png/* SampleFrames/variants/*.png SampleFrames/malformed/*png*) ;;
     strict_json)
       files=(Protocol/v1/examples/wire/*.json Protocol/v1/examples/wire-invalid/*.json Protocol/v1/examples/*.json) ;;
+    protocol_messages)
+      # Every golden and refused example under each entry point (the selector byte), and framed headers.
+      local i f
+      for f in Protocol/v1/examples/wire/*.json Protocol/v1/examples/wire-invalid/*.json Protocol/v1/examples/marks-invalid/*.json Protocol/v1/examples/*.json; do
+        for i in 1 2 3 4 5 6 7 8; do { printf "\\x0$i"; cat "$f"; } > "$dir/$i-$(basename "$f")"; done
+        python3 -c 'import sys,struct; b=open(sys.argv[1],"rb").read(); sys.stdout.buffer.write(b"\x00"+struct.pack(">I",len(b))+b+b"\xff\xd8\xff\xd9")' "$f" > "$dir/0-$(basename "$f")"
+      done ;;
+    multipart)
+      python3 - "$dir" <<'PY'
+import sys
+b = "herdlens-boundary"
+body = (f"--{b}\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n"
+        '{"type":"frame","seq":1}' f"\r\n--{b}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"f.jpg\"\r\n"
+        f"Content-Type: image/jpeg\r\n\r\n\xff\xd8\xff\xd9\r\n--{b}--\r\n").encode("latin-1")
+open(f"{sys.argv[1]}/two-parts", "wb").write(bytes([len(b) - 1]) + b.encode() + body)
+open(f"{sys.argv[1]}/truncated", "wb").write(bytes([len(b) - 1]) + b.encode() + body[:70])
+PY
+      ;;
     jpeg_encode) printf '\x3f\x00\x2f\x00\x01\x55\x02\x00\x10\x80\xf0\x33' > "$dir/small-rgb" ;;
     freetype_text)
       printf '\x20Consignment HK-2026-11-20-0042 \xe7\xb2\xa4B\xc2\xb712345' > "$dir/plate"

@@ -47,11 +47,12 @@ public func buildApplication(
     let refusals = services.refusals
     return Application(
         router: router,
-        server: .http1WebSocketUpgrade(
+        server: .guardedHTTP1WebSocketUpgrade(
             webSocketRouter: router,
             configuration: HTTP1WebSocketUpgradeChannel.Configuration(
                 http1: .init(additionalChannelHandlers: [UpgradeRefusalHandler(refusals: refusals)]),
-                ws: .init(maxFrameSize: configuration.maxImageBytes + configuration.maxHeaderBytes + 4))),
+                ws: .init(maxFrameSize: configuration.maxImageBytes + configuration.maxHeaderBytes + 4)),
+            headTimeout: .milliseconds(Int64(configuration.requestHeadTimeoutSeconds * 1000))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "HerdLens"),
         services: [
             services.watch, CodecWorkerService(pool: services.codecs),

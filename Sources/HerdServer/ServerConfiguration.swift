@@ -40,6 +40,9 @@ public struct ServerConfiguration: Sendable, Codable {
     public var viewerWriteTimeoutSeconds = 10.0
     /// How often the server looks for revoked or expired tokens that still hold sockets or sessions.
     public var tokenCheckSeconds = 2.0
+    /// A connection that has not sent a whole request head this long after opening (or after its
+    /// previous response) is closed: `408` when part of a head came, silently when nothing did.
+    public var requestHeadTimeoutSeconds = 10.0
     /// Codec worker processes that parse, compose and encode device images (one per core, 2 to 8).
     public var codecWorkers = min(8, max(2, ProcessInfo.processInfo.activeProcessorCount))
     /// A codec worker that takes longer than this on one image is killed and the frame refused.
@@ -72,7 +75,8 @@ public struct ServerConfiguration: Sendable, Codable {
             ("framesPerSecondPerDevice", framesPerSecondPerDevice), ("frameBurst", frameBurst), ("maxFramesInFlight", Double(maxFramesInFlight)),
             ("bytesPerSecondPerDevice", bytesPerSecondPerDevice), ("byteBurst", byteBurst), ("floodDisconnectAfter", Double(floodDisconnectAfter)),
             ("maxSocketsPerToken", Double(maxSocketsPerToken)), ("maxStreams", Double(maxStreams)),
-            ("viewerWriteTimeoutSeconds", viewerWriteTimeoutSeconds), ("tokenCheckSeconds", tokenCheckSeconds), ("codecWorkers", Double(codecWorkers)),
+            ("viewerWriteTimeoutSeconds", viewerWriteTimeoutSeconds), ("tokenCheckSeconds", tokenCheckSeconds),
+            ("requestHeadTimeoutSeconds", requestHeadTimeoutSeconds), ("codecWorkers", Double(codecWorkers)),
             ("codecWorkerDeadlineSeconds", codecWorkerDeadlineSeconds), ("codecWorkerMemoryMB", Double(codecWorkerMemoryMB)),
             ("quarantineAfterFaults", Double(quarantineAfterFaults)), ("quarantineWindowSeconds", quarantineWindowSeconds),
             ("quarantineSeconds", quarantineSeconds), ("httpOnlineSeconds", httpOnlineSeconds), ("pipelineIdleSeconds", pipelineIdleSeconds),
@@ -80,6 +84,15 @@ public struct ServerConfiguration: Sendable, Codable {
         ]
         for (name, value) in positive where !(value > 0) || !value.isFinite {
             throw ConfigurationError(message: "\(name) must be a positive number, not \(value)")
+        }
+        // Intervals that become timers: under 10 ms is a busy loop in all but name.
+        let intervals: [(String, Double)] = [
+            ("tokenCheckSeconds", tokenCheckSeconds), ("requestHeadTimeoutSeconds", requestHeadTimeoutSeconds),
+            ("viewerWriteTimeoutSeconds", viewerWriteTimeoutSeconds), ("pipelineIdleSeconds", pipelineIdleSeconds),
+            ("codecWorkerDeadlineSeconds", codecWorkerDeadlineSeconds),
+        ]
+        for (name, value) in intervals where value < 0.01 {
+            throw ConfigurationError(message: "\(name) must be at least 0.01 seconds, not \(value)")
         }
         guard byteBurst >= Double(maxImageBytes + maxHeaderBytes) else {
             throw ConfigurationError(message: "byteBurst must hold at least one whole message (maxImageBytes + maxHeaderBytes)")
@@ -116,6 +129,7 @@ public struct ServerConfiguration: Sendable, Codable {
         maxStreams = try c.decodeIfPresent(Int.self, forKey: .maxStreams) ?? maxStreams
         viewerWriteTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .viewerWriteTimeoutSeconds) ?? viewerWriteTimeoutSeconds
         tokenCheckSeconds = try c.decodeIfPresent(Double.self, forKey: .tokenCheckSeconds) ?? tokenCheckSeconds
+        requestHeadTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .requestHeadTimeoutSeconds) ?? requestHeadTimeoutSeconds
         codecWorkers = try c.decodeIfPresent(Int.self, forKey: .codecWorkers) ?? codecWorkers
         codecWorkerDeadlineSeconds = try c.decodeIfPresent(Double.self, forKey: .codecWorkerDeadlineSeconds) ?? codecWorkerDeadlineSeconds
         codecWorkerMemoryMB = try c.decodeIfPresent(Int.self, forKey: .codecWorkerMemoryMB) ?? codecWorkerMemoryMB

@@ -294,7 +294,7 @@ struct RecordingTests {
 struct ConfigurationValidationTests {
     @Test("zero or negative intervals, limits and windows are refused before anything starts", arguments: [
         "tokenCheckSeconds", "maxFramesInFlight", "bytesPerSecondPerDevice", "recording.commitWindowSeconds", "recording.checkpointSeconds",
-        "recording.sessionIdleSeconds", "recording.retentionDays", "pipelineIdleSeconds",
+        "recording.sessionIdleSeconds", "recording.retentionDays", "pipelineIdleSeconds", "tokenCheckSeconds.tiny", "requestHeadTimeoutSeconds",
     ])
     func refused(field: String) throws {
         let fixture = try ServerFixture()
@@ -302,6 +302,8 @@ struct ConfigurationValidationTests {
         var c = fixture.configuration
         switch field {
         case "tokenCheckSeconds": c.tokenCheckSeconds = 0
+        case "tokenCheckSeconds.tiny": c.tokenCheckSeconds = 0.0001  // 0 ms once a timer: a busy loop
+        case "requestHeadTimeoutSeconds": c.requestHeadTimeoutSeconds = -1
         case "maxFramesInFlight": c.maxFramesInFlight = 0
         case "bytesPerSecondPerDevice": c.bytesPerSecondPerDevice = -1
         case "recording.commitWindowSeconds": c.recording.commitWindowSeconds = 0
