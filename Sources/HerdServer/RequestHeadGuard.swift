@@ -147,10 +147,9 @@ final class RequestHeadGuard: ChannelDuplexHandler, RemovableChannelHandler {
         lingering = true
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
-            let (handler, context) = loopBound.value
+            let context = loopBound.value.1
             context.close(mode: .output, promise: nil)
             context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
-            _ = handler
         }
         context.eventLoop.scheduleTask(in: lingerTimeout) {
             let (handler, context) = loopBound.value
