@@ -35,8 +35,14 @@ struct RecoveryWorker {
             var records = row.records
             var lastWasFinal = lastIsFinal(row)
             let walker = SegmentWalker(directory: dir, verifyHash: true, keepBlobs: { $0 == RecordKind.checkpoint.rawValue })
+            // A well-formed record that does not continue the chain (another session's, or planted) ends
+            // the session's records like a damaged one: it is cut, or verify would fail on it for good.
+            var unchained: SegmentWalker.Stop?
             let stop = try walker.walk(from: (row.segment, row.segmentOffset)) { record, segment, offset, size in
-                guard record.index == records, Hex.encode(record.previousHash) == head else { return false }
+                guard record.index == records, Hex.encode(record.previousHash) == head else {
+                    unchained = .corrupt(segment: segment, offset: offset, reason: "record \(record.index) does not continue the chain at record \(records)")
+                    return false
+                }
                 records += 1
                 head = Hex.encode(record.hash)
                 row.records = records
@@ -81,7 +87,7 @@ struct RecoveryWorker {
                 report.recordsRecovered += 1
                 return true
             }
-            if let stop {
+            if let stop = stop ?? unchained {
                 report.bytesTruncated += cut(stop, dir: dir, keep: row)
             }
             report.framesRecovered += frames.count

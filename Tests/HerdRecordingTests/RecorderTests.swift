@@ -95,6 +95,31 @@ struct RecorderTests {
         #expect(report.ok, "\(String(describing: report.failure))")
     }
 
+    /// Found by the segment_recovery fuzz harness: well-formed records that do not continue the chain
+    /// (another session's, or planted) after the commit point were left in place, and the session closed
+    /// by recovery then failed verify for good. They are cut like a damaged record.
+    @Test func recordsThatDoNotChainAreCutAtRecovery() async throws {
+        let f = RecordingFixture()
+        var row: SessionRow
+        do {
+            let recorder = try f.recorder()
+            let sessions = try await RecordingFixture.record(recorder, seqs: 1...3, image: Self.image)
+            row = try #require(try recorder.index.session(sessions[0]))
+        }
+        // A valid record (CRC and hash hold) numbered as the next one, but linked to another chain.
+        let planted = Record.encode(kind: RecordKind.event.rawValue, index: row.records, previousHash: [UInt8](repeating: 7, count: 32), meta: Array("{}".utf8), blobs: []).bytes
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: f.segmentPath(row)))
+        handle.seekToEndOfFile()
+        handle.write(Data(planted))
+        try handle.close()
+        let recorder = try f.recorder()
+        #expect(recorder.recovery.recordsRecovered == 0 && recorder.recovery.bytesTruncated == Int64(planted.count))
+        row = try #require(try recorder.index.session(row.id))
+        #expect(row.endReason == "recovered" && row.frames == 3)
+        let report = try await recorder.verify(session: row.id)
+        #expect(report.ok, "\(String(describing: report.failure))")
+    }
+
     /// Found by scripts/crash-test.sh: a kill right after a segment rotation leaves a new segment the
     /// index never heard of; recovery continues after it.
     @Test func crashRightAfterARotationRecovers() async throws {
