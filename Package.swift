@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
     ],
     targets: [
         // System libraries (Debian: libjpeg62-turbo-dev, libpng-dev, libfreetype-dev).
@@ -105,6 +106,15 @@ let package = Package(
             ]
         ),
 
+        // HTTP ingest bodies (multipart/form-data) through MultipartKit's parser, held to our limits.
+        .target(
+            name: "HerdMultipart",
+            dependencies: [
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+
         // The service: Hummingbird routes, WebSocket ingest and live view, token auth; wires identity to
         // the pipeline. Nothing below it imports Hummingbird.
         // Evidence leaves the server: bundles (ZIP) and MCAP, streamed; bundles verified offline.
@@ -118,6 +128,7 @@ let package = Package(
             name: "HerdServer",
             dependencies: [
                 "HerdPipeline", "HerdIdentity", "HerdProtocol", "HerdCodecs", "HerdWorker", "HerdRecording", "HerdExport", "HerdOverlay", "HerdAnalysis",
+                "HerdMultipart",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -160,6 +171,18 @@ let package = Package(
             ]
         ),
 
+        // libFuzzer harnesses over the Swift parsers of outside bytes (scripts/fuzz.sh builds it with
+        // -sanitize=fuzzer,address; a plain build replays inputs). LLVMFuzzerRunDriver is weak in CHerdFuzz.
+        .target(name: "CHerdFuzz"),
+        .executableTarget(
+            name: "herdlens-fuzz",
+            dependencies: [
+                "CHerdFuzz", "HerdProtocol", "HerdRecording", "HerdExport", "HerdMultipart",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+
         .target(name: "HerdTesting", dependencies: ["HerdImaging", "HerdCodecs"], path: "Tests/HerdTesting"),
         .testTarget(name: "HerdImagingTests", dependencies: ["HerdImaging", "HerdTesting"]),
         .testTarget(name: "HerdCodecsTests", dependencies: ["HerdCodecs", "HerdTesting"]),
@@ -167,6 +190,7 @@ let package = Package(
         .testTarget(name: "HerdProtocolTests", dependencies: ["HerdProtocol", "HerdTesting"]),
         .testTarget(name: "HerdOverlayTests", dependencies: ["HerdOverlay", "HerdTesting"], exclude: ["Golden"]),
         .testTarget(name: "HerdAnalysisTests", dependencies: ["HerdAnalysis", "HerdWorker", "HerdCodecs", "HerdImaging", "HerdProtocol", "HerdTesting"]),
+        .testTarget(name: "HerdMultipartTests", dependencies: ["HerdMultipart", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "HerdIdentityTests", dependencies: ["HerdIdentity", "HerdTesting"]),
         .testTarget(
             name: "HerdRecordingTests",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # libFuzzer over the C shims (CHerdJPEG, CHerdPNG, CHerdFreeType), built with AddressSanitizer and
-# UndefinedBehaviorSanitizer (clang from the Swift toolchain; see Fuzz/README.md).
+# UndefinedBehaviorSanitizer (clang from the Swift toolchain), and over the Swift parsers of outside bytes
+# (the herdlens-fuzz product, built by SwiftPM with -sanitize=fuzzer,address). See Fuzz/README.md.
 #
 #   scripts/fuzz.sh TARGET SECONDS [libFuzzer flags...]   # fuzz one harness; findings land in .build-fuzz/findings/TARGET
 #   scripts/fuzz.sh --regress [SECONDS]                   # every harness over its seeds and regressions, then SECONDS (default 10) of fuzzing (CI)
@@ -12,9 +13,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets=(jpeg_header jpeg_decode jpeg_transcode jpeg_encode png_decode freetype_text strict_json protocol_messages multipart)
-# Swift harnesses (Fuzz/swift/TARGET.swift) are built with swiftc over the sources they name.
+targets=(jpeg_header jpeg_decode jpeg_transcode jpeg_encode png_decode freetype_text
+         strict_json protocol_messages multipart segment_reader segment_recovery bundle_reader)
+# Swift harnesses live in Sources/herdlens-fuzz, one binary that takes the harness's name first.
+swift_targets=" strict_json protocol_messages multipart segment_reader segment_recovery bundle_reader "
 out=.build-fuzz
+spm=$out/spm
 cc=${CC:-clang}
 command -v "$cc" >/dev/null || { echo "clang not found (it ships with the Swift toolchain)" >&2; exit 1; }
 # Sanitizer findings stop the run; with ASan, float-cast and the rest of UBSan abort instead of printing.
@@ -31,23 +35,33 @@ sources_for() {
   esac
 }
 
-swift_sources_for() {
+is_swift() { [[ $swift_targets == *" $1 "* ]]; }
+
+# Largest input each harness is given (seeds may be larger and still run in full first).
+max_len_for() {
   case "$1" in
-    strict_json) echo "Sources/HerdProtocol/StrictJSON.swift Sources/HerdProtocol/ProtocolError.swift" ;;
-    protocol_messages) echo Sources/HerdProtocol/*.swift ;;
-    multipart) echo "Sources/HerdServer/MultipartFormData.swift" ;;
+    segment_reader|bundle_reader) echo 65536 ;;
+    segment_recovery) echo 16384 ;;
+    *) echo 8192 ;;
   esac
+}
+
+build_swift() { # once per run: SwiftPM decides what is stale
+  [[ -n ${swift_built:-} ]] && return 0
+  echo "building herdlens-fuzz (SwiftPM, -sanitize=fuzzer,address)" >&2
+  swift build --scratch-path "$spm" --product herdlens-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -O -Xswiftc -g \
+    2> >(grep -v "Cannot export local symbol" >&2) | grep -E "error|warning: unre|Compiling herdlens_fuzz|Build complete" >&2 || true
+  [[ -x $spm/debug/herdlens-fuzz ]] || { echo "herdlens-fuzz did not build" >&2; exit 1; }
+  swift_built=1
 }
 
 build() { # target
   local t=$1 bin=$out/bin/$1
   mkdir -p "$out/bin"
-  if [[ -f Fuzz/swift/$t.swift ]]; then
-    # shellcheck disable=SC2046
-    if [[ ! -x $bin || -n $(find "Fuzz/swift/$t.swift" $(swift_sources_for "$t") -newer "$bin" -print -quit) ]]; then
-      echo "building $t (swiftc)" >&2
-      swiftc -sanitize=fuzzer,address -parse-as-library -O -g $(swift_sources_for "$t") "Fuzz/swift/$t.swift" -o "$bin" 2> >(grep -v "Cannot export local symbol" >&2)
-    fi
+  if is_swift "$t"; then
+    build_swift
+    printf '#!/usr/bin/env bash\nexec "%s" %s "$@"\n' "$PWD/$spm/debug/herdlens-fuzz" "$t" > "$bin"
+    chmod +x "$bin"
     return 0
   fi
   # shellcheck disable=SC2046
@@ -94,6 +108,9 @@ open(f"{sys.argv[1]}/two-parts", "wb").write(bytes([len(b) - 1]) + b.encode() + 
 open(f"{sys.argv[1]}/truncated", "wb").write(bytes([len(b) - 1]) + b.encode() + body[:70])
 PY
       ;;
+    segment_reader|segment_recovery|bundle_reader)
+      # Real inputs: the segments of a session recorded by the real Recorder, its exported bundle.
+      ASAN_OPTIONS=detect_leaks=0 "$spm/debug/herdlens-fuzz" seeds "$t" "$dir" >&2 ;;
     jpeg_encode) printf '\x3f\x00\x2f\x00\x01\x55\x02\x00\x10\x80\xf0\x33' > "$dir/small-rgb" ;;
     freetype_text)
       printf '\x20Consignment HK-2026-11-20-0042 \xe7\xb2\xa4B\xc2\xb712345' > "$dir/plate"
@@ -110,7 +127,7 @@ run() { # target seconds [flags]
   seed "$t"
   mkdir -p "$out/findings/$t" "Fuzz/regressions/$t"
   # Inputs up to 8 KB keep each run well under a millisecond; the larger seeds still run in full first.
-  "$out/bin/$t" -max_total_time="$secs" -print_final_stats=1 -rss_limit_mb=2048 -timeout=10 -max_len=8192 \
+  "$out/bin/$t" -max_total_time="$secs" -print_final_stats=1 -rss_limit_mb=2048 -timeout=10 -max_len="$(max_len_for "$t")" \
     -artifact_prefix="$out/findings/$t/" "$@" "$out/corpus/$t" "Fuzz/regressions/$t"
 }
 

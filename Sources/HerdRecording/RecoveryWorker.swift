@@ -23,7 +23,9 @@ struct RecoveryWorker {
 
     func run() throws(RecordingError) -> RecoveryReport {
         var report = RecoveryReport()
-        for var row in try index.allSessions() {
+        var rows = try index.allSessions()
+        rows += unindexedSessions(known: Set(rows.map(\.id)))
+        for var row in rows {
             let dir = directory + "/" + row.stream + "/" + row.id
             let numbers = SegmentFile.numbers(in: dir)
             let size = (try? FileManager.default.attributesOfItem(atPath: dir + "/" + SegmentFile.name(row.segment))[.size] as? Int64) ?? 0
@@ -110,6 +112,48 @@ struct RecoveryWorker {
             }
         }
         return report
+    }
+
+    /// Session directories the index never heard of, as rows to recover from their first record. The
+    /// index is written with `synchronous=NORMAL`: a power loss or a filesystem that fails can take its
+    /// last transactions, the new session's row among them, while the session's segments (fsynced before
+    /// any ack) survive. Without this, those acknowledged frames were on disk and found by nothing.
+    private func unindexedSessions(known: Set<String>) -> [SessionRow] {
+        var found: [SessionRow] = []
+        let files = FileManager.default
+        for stream in ((try? files.contentsOfDirectory(atPath: directory)) ?? []).sorted() {
+            let streamDirectory = directory + "/" + stream
+            guard StreamID(stream) != nil, let sessions = try? files.contentsOfDirectory(atPath: streamDirectory) else { continue }
+            for id in sessions.sorted() where id.hasPrefix("s-") && !known.contains(id) {
+                guard let opened = Self.openingRecord(streamDirectory + "/" + id), opened.session == id, opened.stream == stream,
+                    let started = try? Timestamp(parsing: opened.startedAt)
+                else {
+                    logger.warning("a session directory without a readable opening record was left as it is", metadata: [
+                        "herd.stream": "\(stream)", "herd.session": "\(id)",
+                    ])
+                    continue
+                }
+                logger.notice("a session missing from the index is recovered from its segments", metadata: [
+                    "herd.stream": "\(stream)", "herd.session": "\(id)",
+                ])
+                found.append(SessionRow(
+                    id: id, stream: stream, startedAtMicros: Micros.of(started), endedAtMicros: nil, endReason: nil,
+                    consignment: opened.consignment, frames: 0, late: 0, refused: 0, alerts: 0, bytes: 0, records: 0,
+                    head: Hex.encode(Record.genesis(session: id)), minSeq: nil, maxSeq: nil, firstCapturedMicros: nil, lastCapturedMicros: nil,
+                    hold: false, addenda: 0, manifest: nil, segment: 1, segmentOffset: Int64(SegmentFile.headerSize)))
+            }
+        }
+        return found
+    }
+
+    /// The `sessionOpened` meta of a session's first record, if it is one and intact.
+    private static func openingRecord(_ sessionDirectory: String) -> SessionOpenedMeta? {
+        var opened: SessionOpenedMeta?
+        _ = try? SegmentWalker(directory: sessionDirectory, verifyHash: true, keepBlobs: { _ in false }).walk { record, _, _, _ in
+            if record.index == 0, record.knownKind == .sessionOpened { opened = Meta.decode(SessionOpenedMeta.self, record.meta) }
+            return false
+        }
+        return opened
     }
 
     /// Whether the index's last manifest for the session is final (it was closed and signed).

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HerdIdentity
+import HerdMultipart
 import HerdProtocol
 import Hummingbird
 import HummingbirdWebSocket
@@ -24,7 +25,7 @@ extension HerdServices {
                     .tooManyRequests, code: "rateLimited", message: "more than \(Int(configuration.framesPerSecondPerDevice)) frames a second for this token",
                     retryAfterSeconds: 1, retryable: true)
             }
-            guard let contentType = request.headers[.contentType], let boundary = MultipartFormData.boundary(fromContentType: contentType) else {
+            guard let contentType = request.headers[.contentType], let boundary = MultipartForm.boundary(fromContentType: contentType) else {
                 throw HerdServerError(.unsupportedMediaType, code: "unsupportedMediaType", message: "send multipart/form-data with parts 'metadata' and 'image'")
             }
             let limit = configuration.maxImageBytes + configuration.maxHeaderBytes + 16 * 1024
@@ -34,27 +35,27 @@ extension HerdServices {
             } catch {
                 throw HerdServerError(.contentTooLarge, code: "tooLarge", message: "request body over \(limit) bytes")
             }
-            let parts: [MultipartFormData.Part]
+            let form: MultipartForm
             do {
-                parts = try MultipartFormData.parse(Array(buffer: body), boundary: boundary)
+                form = try MultipartForm(parsing: body, boundary: boundary)
             } catch {
                 throw HerdServerError(.badRequest, code: "badMultipart", message: "\(error)")
             }
-            guard let metadata = parts.first(where: { $0.name == "metadata" }), let image = parts.first(where: { $0.name == "image" }) else {
+            guard let metadata = form.part("metadata"), let image = form.part("image") else {
                 throw HerdServerError(.badRequest, code: "badMultipart", message: "parts 'metadata' and 'image' are both required")
             }
             guard metadata.body.count <= configuration.maxHeaderBytes else {
                 throw HerdServerError(.contentTooLarge, code: "headerTooLarge", message: "metadata over \(configuration.maxHeaderBytes) bytes")
             }
             do {
-                let headerBytes = Array(metadata.body)
+                let headerBytes = metadata.body
                 guard case .frame(let header) = try DeviceMessage.decode(headerBytes) else {
                     throw IngestFailure(code: "unknownType", message: "metadata must be a frame header", status: 400)
                 }
                 guard header.stream == stream else {
                     throw IngestFailure(code: "invalidStream", message: "metadata names stream \(header.stream), the URL \(stream)", status: 400)
                 }
-                let accepted = try await processor.frame(header, headerBytes: headerBytes, image: Array(image.body), identity: identity)
+                let accepted = try await processor.frame(header, headerBytes: headerBytes, image: image.body, identity: identity)
                 hub.touch(stream, lease: .milliseconds(Int(configuration.httpOnlineSeconds * 1000)))
                 switch await accepted.settled() {
                 case .success(let ack):

@@ -26,6 +26,8 @@ struct ReplayBench: AsyncParsableCommand {
     @Option(help: "Frames to compose through one worker.") var compose = 300
     @Option(help: "Directory for the recordings and exports (on the disk to measure).") var dir: String = ".build-bench"
     @Option(help: "Directory of 720p JPEG frames.") var frames: String = "SampleFrames/frames"
+    @Option(help: "Keep the recorded session in this data directory (a server's --data) instead of deleting it, for scripts/bench-export-http.sh.")
+    var keep: String?
 
     func run() async throws {
         var logger = Logger(label: "bench")
@@ -34,8 +36,8 @@ struct ReplayBench: AsyncParsableCommand {
             .filter { $0.hasSuffix("720p.jpg") }.map { [UInt8](try Data(contentsOf: URL(fileURLWithPath: frames + "/" + $0))) }
         guard !images.isEmpty else { throw ValidationError("no *720p.jpg in \(frames)") }
         let annotations = try WireJSON.decode(AnnotationSet.self, from: [UInt8](try Data(contentsOf: URL(fileURLWithPath: frames + "/pen-day-720p.annotations.json"))))
-        let data = dir + "/replay-\(UUID().uuidString.prefix(8))"
-        defer { try? FileManager.default.removeItem(atPath: data) }
+        let data = keep ?? dir + "/replay-\(UUID().uuidString.prefix(8))"
+        defer { if keep == nil { try? FileManager.default.removeItem(atPath: data) } }
         var configuration = RecorderConfiguration(dataDirectory: data)
         configuration.minFreeBytes = 0
         let stream = StreamID("bench-replay")!
@@ -45,6 +47,7 @@ struct ReplayBench: AsyncParsableCommand {
         _ = try await recorder.endSession(stream: stream, reason: "api")
         let row = try recorder.index.session(session)!
         print(String(format: "session: %d frames (%.0f min at %.0f fps, 720p), %.2f GB", count, minutes, fps, Double(row.bytes) / 1e9))
+        if keep != nil { print("kept session: \(session)") }
         let reader = SessionReader(recordingsDirectory: configuration.directory, index: recorder.index)
         var start = ContinuousClock.now
         let timeline = try reader.timeline(session: session)

@@ -95,6 +95,31 @@ struct RecorderTests {
         #expect(report.ok, "\(String(describing: report.failure))")
     }
 
+    /// Found by scripts/fault-test.py (read-only): the index is written with synchronous=NORMAL, so a
+    /// filesystem failure or power loss can take its last transactions, a new session's row among them,
+    /// while the segments (fsynced before every ack) survive. Recovery only walked sessions the index
+    /// knew, so those acknowledged frames were on disk and found by nothing. Here the index is lost whole.
+    @Test func sessionsTheIndexLostAreRecoveredFromTheirSegments() async throws {
+        let f = RecordingFixture()
+        let id: String
+        do {
+            let recorder = try f.recorder()
+            id = try await RecordingFixture.record(recorder, seqs: 1...5, image: Self.image)[0]
+        }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: f.configuration.directory + "/index.sqlite" + suffix) }
+        let recorder = try f.recorder()
+        #expect(recorder.recovery.sessionsClosed == 1 && recorder.recovery.framesRecovered == 5)
+        let row = try #require(try recorder.index.session(id))
+        #expect(row.stream == RecordingFixture.stream.rawValue && row.frames == 5 && row.endReason == "recovered")
+        #expect(try recorder.index.frames(session: id).map(\.seq) == [1, 2, 3, 4, 5])
+        for seq in UInt64(1)...5 {
+            let frame = try #require(try recorder.index.frame(stream: RecordingFixture.stream.rawValue, seq: seq))
+            #expect(try SessionReader(recordingsDirectory: f.configuration.directory, index: recorder.index).read(frame, session: row).image == Self.image(seq))
+        }
+        let report = try await recorder.verify(session: id)
+        #expect(report.ok, "\(String(describing: report.failure))")
+    }
+
     /// Found by the segment_recovery fuzz harness: well-formed records that do not continue the chain
     /// (another session's, or planted) after the commit point were left in place, and the session closed
     /// by recovery then failed verify for good. They are cut like a damaged record.

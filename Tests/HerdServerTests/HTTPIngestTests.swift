@@ -83,6 +83,8 @@ struct HTTPIngestTests {
         ("multipart", "gif", 415, "unknownFormat"),
         ("multipart", "truncated", 400, "truncated"),
         ("multipart", "bad seq", 400, "invalidSeq"),
+        ("multipart", "cut body", 400, "badMultipart"),
+        ("multipart", "no image part", 400, "badMultipart"),
     ])
     func badRequests(contentType: String, variant: String, status: Int, code: String) async throws {
         let fixture = try ServerFixture()
@@ -98,9 +100,15 @@ struct HTTPIngestTests {
         case "bad seq": metadata = Array(#"{"type":"frame","stream":"farm-jx-017.cam-1","seq":-4,"capturedAt":"2026-11-20T08:00:00Z"}"#.utf8)
         default: break
         }
-        let body = ServerFixture.multipart(metadata: metadata, image: image)
+        var body = ServerFixture.multipart(metadata: metadata, image: image)
+        if variant == "cut body" { body.removeLast(40) }  // into the image part: no closing boundary
+        if variant == "no image part" {
+            body = Array("--herdlens-test-boundary\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n".utf8) + metadata
+                + Array("\r\n--herdlens-test-boundary--\r\n".utf8)
+        }
+        let sent = body
         try await app.test(.live) { client in
-            let (got, text) = try await post(client, fixture, token: fixture.device, body: body,
+            let (got, text) = try await post(client, fixture, token: fixture.device, body: sent,
                                              contentType: contentType == "multipart" ? "multipart/form-data; boundary=herdlens-test-boundary" : contentType)
             #expect(Int(got.code) == status, "\(variant): \(text)")
             #expect((try? WireJSON.decode(HTTPErrorBody.self, from: Array(text.utf8)))?.error.code == code, "\(variant): \(text)")
