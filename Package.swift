@@ -33,7 +33,6 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
     ],
     targets: [
         // System libraries (Debian: libjpeg62-turbo-dev, libpng-dev, libfreetype-dev).
@@ -106,14 +105,9 @@ let package = Package(
             ]
         ),
 
-        // HTTP ingest bodies (multipart/form-data) through MultipartKit's parser, held to our limits.
-        .target(
-            name: "HerdMultipart",
-            dependencies: [
-                .product(name: "MultipartKit", package: "multipart-kit"),
-                .product(name: "NIOCore", package: "swift-nio"),
-            ]
-        ),
+        // HTTP ingest bodies (multipart/form-data), held to our limits. Hand-written: MultipartKit 4.7.1
+        // traps on a header-name byte over 0x7F (docs/reliability.md).
+        .target(name: "HerdMultipart"),
 
         // The service: Hummingbird routes, WebSocket ingest and live view, token auth; wires identity to
         // the pipeline. Nothing below it imports Hummingbird.
@@ -190,7 +184,7 @@ let package = Package(
         .testTarget(name: "HerdProtocolTests", dependencies: ["HerdProtocol", "HerdTesting"]),
         .testTarget(name: "HerdOverlayTests", dependencies: ["HerdOverlay", "HerdTesting"], exclude: ["Golden"]),
         .testTarget(name: "HerdAnalysisTests", dependencies: ["HerdAnalysis", "HerdWorker", "HerdCodecs", "HerdImaging", "HerdProtocol", "HerdTesting"]),
-        .testTarget(name: "HerdMultipartTests", dependencies: ["HerdMultipart", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "HerdMultipartTests", dependencies: ["HerdMultipart"]),
         .testTarget(name: "HerdIdentityTests", dependencies: ["HerdIdentity", "HerdTesting"]),
         .testTarget(
             name: "HerdRecordingTests",

@@ -25,6 +25,9 @@ command -v "$cc" >/dev/null || { echo "clang not found (it ships with the Swift 
 flags=(-g -O2 -fuse-ld=lld -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -IFuzz)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 export SWIFT_BACKTRACE=enable=no  # Swift's crash handler confuses ASan
+# The Swift recording harnesses make one real recording here and reuse it, so seeds chain with it.
+export HERDLENS_FUZZ_HOME=${HERDLENS_FUZZ_HOME:-$PWD/$out/home}
+mkdir -p "$HERDLENS_FUZZ_HOME"
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 sources_for() {

@@ -1,10 +1,12 @@
-import MultipartKit
-import NIOCore
-
-/// The `multipart/form-data` body of an HTTP frame upload (RFC 7578), parsed by MultipartKit's
-/// streaming parser and held to HerdLens's limits: at most `maxParts` parts of at most 16 header lines
-/// each, every part named, the body closed by its final delimiter. A refusal is a `Failure` whose
-/// description says what was wrong; nothing traps on hostile bytes (`Fuzz/`: the `multipart` harness).
+/// The `multipart/form-data` body of an HTTP frame upload (RFC 7578), held to HerdLens's limits: at
+/// most `maxParts` parts of at most 16 well-formed header lines each, every part named, the body closed
+/// by its final delimiter. A refusal is a `Failure` whose description says what was wrong; nothing traps
+/// on hostile bytes (`Fuzz/`: the `multipart` harness).
+///
+/// Hand-written rather than MultipartKit's parser: MultipartKit 4.7.1 (the version this project can
+/// use) indexes a 128-entry table with every header-name byte, so one byte ≥ 0x80 in a part's header
+/// name traps and kills the server process; the fuzzer found it in 7 executions
+/// (`Fuzz/regressions/multipart/`, docs/reliability.md).
 public struct MultipartForm: Sendable {
     /// One part: its form name, its Content-Type if given, and its bytes.
     public struct Part: Sendable {
@@ -24,7 +26,8 @@ public struct MultipartForm: Sendable {
     public private(set) var parts: [Part]
 
     /// The boundary of a `Content-Type: multipart/form-data; boundary=…` value: 1 to 70 characters
-    /// (RFC 2046), quotes removed; nil when the type is not multipart/form-data or has no usable boundary.
+    /// (RFC 2046), quotes removed, no control characters; nil when the type is not multipart/form-data
+    /// or has no usable boundary.
     public static func boundary(fromContentType value: String) -> String? {
         let pieces = value.split(separator: ";").map(trimmed)
         guard pieces.first?.lowercased() == "multipart/form-data" else { return nil }
@@ -35,62 +38,73 @@ public struct MultipartForm: Sendable {
         return nil
     }
 
-    /// Parses a whole body.
-    public init(parsing body: ByteBuffer, boundary: String, maxParts: Int = 8) throws(Failure) {
+    /// Parses a whole body. Part bodies are copied out once.
+    public init(parsing body: [UInt8], boundary: String, maxParts: Int = 8) throws(Failure) {
         guard (1...70).contains(boundary.utf8.count) else { throw Failure(description: "multipart boundary must be 1 to 70 characters") }
-        let parser = MultipartParser(boundary: boundary)
+        let delimiter = Array("--\(boundary)".utf8)
+        let crlf: [UInt8] = [0x0D, 0x0A]
         var parts: [Part] = []
-        var headers: [(name: String, value: String)] = []
-        var content = ByteBuffer()
-        var open = false
-        var failure: Failure?
-        parser.onHeader = { name, value in
-            open = true
-            if headers.count >= Self.maxHeaderLines {
-                failure = failure ?? Failure(description: "a multipart part with more than \(Self.maxHeaderLines) header lines")
-            } else {
-                headers.append((name, value))
-            }
-        }
-        parser.onBody = { chunk in
-            open = true
-            content.writeBuffer(&chunk)
-        }
-        parser.onPartComplete = {
-            defer {
-                headers.removeAll(keepingCapacity: true)
-                content.clear()
-                open = false
-            }
-            guard failure == nil else { return }
-            guard parts.count < maxParts else {
-                failure = Failure(description: "more than \(maxParts) multipart parts")
+        guard var cursor = Self.find(delimiter, in: body, from: 0) else { throw Failure(description: "no multipart part in the body") }
+        cursor += delimiter.count
+        while true {
+            // "--" after a delimiter closes the body; what follows (the epilogue) is ignored.
+            if cursor + 1 < body.count, body[cursor] == 0x2D, body[cursor + 1] == 0x2D {
+                guard !parts.isEmpty else { throw Failure(description: "no multipart part in the body") }
+                self.parts = parts
                 return
             }
-            let disposition = headers.last { $0.name.lowercased() == "content-disposition" }?.value
-            guard let name = disposition.flatMap({ Self.parameter("name", in: $0) }) else {
-                failure = Failure(description: "a multipart part without a name")
-                return
+            guard let lineEnd = Self.find(crlf, in: body, from: cursor), lineEnd + 2 < body.count else {
+                throw Failure(description: "truncated multipart body: no final boundary")
             }
-            let type = headers.last { $0.name.lowercased() == "content-type" }.map { Self.trimmed($0.value) }
-            parts.append(Part(name: name, contentType: type, body: Array(content.readableBytesView)))
+            cursor = lineEnd + 2
+            guard let headerEnd = Self.find(crlf + crlf, in: body, from: cursor) else {
+                throw Failure(description: "truncated multipart body: a part without a header block")
+            }
+            let contentStart = headerEnd + 4
+            guard let next = Self.find(crlf + delimiter, in: body, from: contentStart) else {
+                throw Failure(description: "truncated multipart body: a part is not closed by its boundary")
+            }
+            guard parts.count < maxParts else { throw Failure(description: "more than \(maxParts) multipart parts") }
+            var name: String?
+            var contentType: String?
+            let lines = body[cursor..<headerEnd].split(separator: 0x0D, omittingEmptySubsequences: false).enumerated().map { i, line in
+                i == 0 ? line : line.dropFirst()  // each line after the first starts with the LF of the CRLF before it
+            }
+            guard lines.count <= Self.maxHeaderLines else {
+                throw Failure(description: "a multipart part with more than \(Self.maxHeaderLines) header lines")
+            }
+            for line in lines {
+                guard let colon = line.firstIndex(of: 0x3A), colon > line.startIndex, line[line.startIndex..<colon].allSatisfy(Self.isTokenByte) else {
+                    throw Failure(description: "malformed multipart body: a header line is not 'Name: value'")
+                }
+                let field = String(decoding: line[line.startIndex..<colon], as: UTF8.self).lowercased()
+                let value = Self.trimmed(String(decoding: line[(colon + 1)...], as: UTF8.self))
+                if field == "content-disposition" {
+                    name = Self.parameter("name", in: value)
+                } else if field == "content-type" {
+                    contentType = value
+                }
+            }
+            guard let name else { throw Failure(description: "a multipart part without a name") }
+            parts.append(Part(name: name, contentType: contentType, body: Array(body[contentStart..<next])))
+            cursor = next + 2 + delimiter.count
         }
-        do {
-            try parser.execute(body)
-        } catch {
-            throw Failure(description: "malformed multipart body")
-        }
-        if let failure { throw failure }
-        guard !open else { throw Failure(description: "truncated multipart body: a part is not closed by its boundary") }
-        guard !parts.isEmpty else { throw Failure(description: "no multipart part in the body") }
-        guard Self.contains(body, Array("\r\n--\(boundary)--".utf8)) else {
-            throw Failure(description: "truncated multipart body: no final boundary")
-        }
-        self.parts = parts
     }
 
     /// The first part named `name`.
     public func part(_ name: String) -> Part? { parts.first { $0.name == name } }
+
+    /// RFC 7230 `tchar`: what a header field name may hold.
+    private static func isTokenByte(_ b: UInt8) -> Bool {
+        switch b {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "*"),
+            UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"),
+            UInt8(ascii: "~"):
+            return true
+        default: return false
+        }
+    }
 
     private static func parameter(_ key: String, in header: String) -> String? {
         for piece in header.split(separator: ";") {
@@ -109,16 +123,20 @@ public struct MultipartForm: Sendable {
         s.count >= 2 && s.hasPrefix("\"") && s.hasSuffix("\"") ? String(s.dropFirst().dropLast()) : s
     }
 
-    /// Whether `needle` occurs in `body` (searched from the end, where the final delimiter is).
-    private static func contains(_ body: ByteBuffer, _ needle: [UInt8]) -> Bool {
-        body.withUnsafeReadableBytes { bytes in
-            guard bytes.count >= needle.count else { return false }
-            var i = bytes.count - needle.count
-            while i >= 0 {
-                if bytes[i] == needle[0], UnsafeRawBufferPointer(rebasing: bytes[i..<i + needle.count]).elementsEqual(needle) { return true }
-                i -= 1
+    /// First index of `needle` in `haystack` at or after `start`.
+    private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        guard !needle.isEmpty, haystack.count >= needle.count, start <= haystack.count - needle.count else { return nil }
+        let first = needle[0]
+        var i = start
+        let last = haystack.count - needle.count
+        while i <= last {
+            if haystack[i] == first {
+                var j = 1
+                while j < needle.count && haystack[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return i }
             }
-            return false
+            i += 1
         }
+        return nil
     }
 }

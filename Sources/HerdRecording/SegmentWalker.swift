@@ -16,13 +16,15 @@ struct SegmentWalker {
     let verifyHash: Bool
     var keepBlobs: @Sendable (UInt8) -> Bool = { _ in true }
 
-    init(directory: String, verifyHash: Bool, keepBlobs: @escaping @Sendable (UInt8) -> Bool = { _ in true }) {
+    /// Bytes read at a time (grown for a larger record). Small ones exercise the refill path (fuzzing).
+    var chunk: Int
+
+    init(directory: String, verifyHash: Bool, keepBlobs: @escaping @Sendable (UInt8) -> Bool = { _ in true }, chunk: Int = 8 * 1024 * 1024) {
         self.directory = directory
         self.verifyHash = verifyHash
         self.keepBlobs = keepBlobs
+        self.chunk = max(chunk, Record.frameHeaderSize)
     }
-
-    static let chunk = 8 * 1024 * 1024
 
     /// Calls `body` with each record and where it starts; returns why it stopped early, or nil at the end.
     /// `body` returns false to stop.
@@ -33,7 +35,7 @@ struct SegmentWalker {
         let numbers = SegmentFile.numbers(in: directory).filter { n in
             (start.map { n >= $0.segment } ?? true) && (limit.map { n <= $0.segment } ?? true)
         }
-        var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunk, alignment: 64)
+        var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 64)
         defer { buffer.deallocate() }
         for number in numbers {
             let path = directory + "/" + SegmentFile.name(number)

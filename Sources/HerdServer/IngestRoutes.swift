@@ -37,7 +37,7 @@ extension HerdServices {
             }
             let form: MultipartForm
             do {
-                form = try MultipartForm(parsing: body, boundary: boundary)
+                form = try MultipartForm(parsing: Array(buffer: body), boundary: boundary)
             } catch {
                 throw HerdServerError(.badRequest, code: "badMultipart", message: "\(error)")
             }

@@ -1,7 +1,6 @@
 import HerdMultipart
-import NIOCore
 
-/// The HTTP ingest body (`MultipartForm` over MultipartKit). The first byte picks the boundary's length
+/// The HTTP ingest body (`MultipartForm`). The first byte picks the boundary's length
 /// (1-70); then the boundary, then the body. Checks: never crashes or traps; at most 8 parts, each named;
 /// no part holds the delimiter it was split on; the Content-Type reader never returns a bad boundary.
 enum MultipartHarness {
@@ -10,7 +9,7 @@ enum MultipartHarness {
         let length = Int(input[0]) % 70 + 1
         guard input.count > 1 + length else { return }
         let boundary = String(decoding: input[1..<1 + length], as: UTF8.self)
-        let body = ByteBuffer(bytes: input[(1 + length)...])
+        let body = Array(input[(1 + length)...])
         for header in ["multipart/form-data; boundary=\(boundary)", String(decoding: input.prefix(200), as: UTF8.self)] {
             if let found = MultipartForm.boundary(fromContentType: header), !(1...70).contains(found.utf8.count) {
                 finding("a boundary of \(found.utf8.count) bytes from \(header)")

@@ -15,8 +15,9 @@ enum SegmentHarnesses {
         let path = directory + "/" + SegmentFile.name(1)
         guard FileManager.default.createFile(atPath: path, contents: Data(input)) else { finding("cannot write \(path)") }
         let size = Int64(input.count)
-        for verifyHash in [true, false] {
-            let walker = SegmentWalker(directory: directory, verifyHash: verifyHash)
+        // A small buffer, and one smaller than most records: the refill and grow paths run on every input.
+        for (verifyHash, chunk) in [(true, 4096), (false, 64)] {
+            let walker = SegmentWalker(directory: directory, verifyHash: verifyHash, chunk: chunk)
             let stop: SegmentWalker.Stop?
             do {
                 stop = try walker.walk { _, segment, offset, length in
