@@ -6,6 +6,9 @@
 # allows), then `herdlens verify` on the downloaded bundle with the pinned key.
 #
 #   scripts/bench-export-http.sh [MINUTES] [DIR]     (default 60 and .build-bench; release build required)
+#
+# As root, the page cache is dropped before each HTTP export (so the session is read from the disk, as an
+# export of an old session is); elsewhere the session may still be cached from its recording.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MINUTES="${1:-60}"
@@ -37,13 +40,18 @@ for _ in $(seq 1 600); do
 done
 curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null || { echo "server not ready"; tail -20 "$DIR/server.log"; exit 1; }
 
+cold() { # drop the page cache when allowed; says which
+    if sync && { echo 3 > /proc/sys/vm/drop_caches; } 2>/dev/null; then echo "page cache dropped first"; else echo "page cache not dropped"; fi
+}
+
 fetch() { # format destination label
-    local out
+    local out cache
+    cache="$(cold)"
     out="$(curl -fsS -H "Authorization: Bearer $TOKEN" -o "$2" -w '%{size_download} %{time_total} %{time_starttransfer}' \
         "http://127.0.0.1:$PORT/api/v1/sessions/$SESSION/export?format=$1")"
     read -r bytes total first <<<"$out"
-    python3 -c 'import sys; b,t,f=float(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]); print(f"HTTP {sys.argv[4]} export {sys.argv[5]}: {b/1e9:.2f} GB in {t:.1f} s = {b/1e6/t:.0f} MB/s (first byte after {f*1000:.0f} ms)")' \
-        "$bytes" "$total" "$first" "$1" "$3"
+    python3 -c 'import sys; b,t,f=float(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]); print(f"HTTP {sys.argv[4]} export {sys.argv[5]}: {b/1e9:.2f} GB in {t:.1f} s = {b/1e6/t:.0f} MB/s (first byte after {f*1000:.0f} ms; {sys.argv[6]})")' \
+        "$bytes" "$total" "$first" "$1" "$3" "$cache"
 }
 fetch bundle /dev/null "to a client that discards it"
 fetch bundle "$DIR/http-export.zip" "to a file on the same disk"

@@ -13,7 +13,7 @@ public enum StreamGrant: Sendable, Hashable {
         }
         var ids = Set<StreamID>()
         for value in values {
-            guard let id = StreamID(value) else { throw .invalidStream("'\(value)' is not a stream id ([A-Za-z0-9._-]{1,64}) or *") }
+            guard let id = StreamID(value) else { throw .invalidStream("'\(value)' is not a stream id ([A-Za-z0-9._-]{1,64}, not starting with a dot) or *") }
             ids.insert(id)
         }
         self = .only(ids)

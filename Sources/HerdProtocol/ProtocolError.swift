@@ -35,7 +35,7 @@ public struct ProtocolError: Error, Equatable, CustomStringConvertible {
     public static func badJSON(_ message: String) -> Self { .init(.badJSON, message) }
     /// `type` names no message this endpoint accepts.
     public static func unknownType(_ message: String) -> Self { .init(.unknownType, message) }
-    /// A stream id outside `[A-Za-z0-9._-]{1,64}`.
+    /// A stream id outside `[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}` (1 to 64 characters, not starting with a dot).
     public static func invalidStream(_ message: String) -> Self { .init(.invalidStream, message) }
     /// A missing or non-integer `seq`, or one outside 0...2^64-1.
     public static func invalidSeq(_ message: String) -> Self { .init(.invalidSeq, message) }

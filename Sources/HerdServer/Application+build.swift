@@ -51,7 +51,9 @@ public func buildApplication(
             webSocketRouter: router,
             configuration: HTTP1WebSocketUpgradeChannel.Configuration(
                 http1: .init(additionalChannelHandlers: [UpgradeRefusalHandler(refusals: refusals)]),
-                ws: .init(maxFrameSize: configuration.maxImageBytes + configuration.maxHeaderBytes + 4)),
+                ws: .init(
+                    maxFrameSize: configuration.maxImageBytes + configuration.maxHeaderBytes + 4,
+                    autoPing: .enabled(timePeriod: .milliseconds(Int64(configuration.webSocketPingSeconds * 1000))))),
             headTimeout: .milliseconds(Int64(configuration.requestHeadTimeoutSeconds * 1000))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "HerdLens"),
         services: [

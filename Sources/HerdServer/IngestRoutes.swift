@@ -16,7 +16,7 @@ extension HerdServices {
         router.post("/api/v1/streams/:stream/frames") { request, context -> Response in
             let identity = try context.requireIdentity()
             guard let stream = context.parameters.get("stream").flatMap(StreamID.init) else {
-                throw HerdServerError(.badRequest, code: "invalidStream", message: "stream id must match [A-Za-z0-9._-]{1,64}")
+                throw HerdServerError(.badRequest, code: "invalidStream", message: "stream id must match [A-Za-z0-9._-]{1,64}, not starting with a dot")
             }
             guard identity.canPublish(to: stream) else { throw HerdServerError.forbidden("token \(identity.id) may not publish to stream \(stream)") }
             guard httpRate.allow(identity.id) else {

@@ -43,6 +43,9 @@ public struct ServerConfiguration: Sendable, Codable {
     /// A connection that has not sent a whole request head this long after opening (or after its
     /// previous response) is closed: `408` when part of a head came, silently when nothing did.
     public var requestHeadTimeoutSeconds = 10.0
+    /// Every WebSocket is pinged this often; one that has not answered the previous ping by the next is
+    /// closed. It ends sockets whose peer is gone, and a device stuck half way through a frame (slowloris).
+    public var webSocketPingSeconds = 30.0
     /// Codec worker processes that parse, compose and encode device images (one per core, 2 to 8).
     public var codecWorkers = min(8, max(2, ProcessInfo.processInfo.activeProcessorCount))
     /// A codec worker that takes longer than this on one image is killed and the frame refused.
@@ -76,7 +79,7 @@ public struct ServerConfiguration: Sendable, Codable {
             ("bytesPerSecondPerDevice", bytesPerSecondPerDevice), ("byteBurst", byteBurst), ("floodDisconnectAfter", Double(floodDisconnectAfter)),
             ("maxSocketsPerToken", Double(maxSocketsPerToken)), ("maxStreams", Double(maxStreams)),
             ("viewerWriteTimeoutSeconds", viewerWriteTimeoutSeconds), ("tokenCheckSeconds", tokenCheckSeconds),
-            ("requestHeadTimeoutSeconds", requestHeadTimeoutSeconds), ("codecWorkers", Double(codecWorkers)),
+            ("requestHeadTimeoutSeconds", requestHeadTimeoutSeconds), ("webSocketPingSeconds", webSocketPingSeconds), ("codecWorkers", Double(codecWorkers)),
             ("codecWorkerDeadlineSeconds", codecWorkerDeadlineSeconds), ("codecWorkerMemoryMB", Double(codecWorkerMemoryMB)),
             ("quarantineAfterFaults", Double(quarantineAfterFaults)), ("quarantineWindowSeconds", quarantineWindowSeconds),
             ("quarantineSeconds", quarantineSeconds), ("httpOnlineSeconds", httpOnlineSeconds), ("pipelineIdleSeconds", pipelineIdleSeconds),
@@ -89,7 +92,7 @@ public struct ServerConfiguration: Sendable, Codable {
         let intervals: [(String, Double)] = [
             ("tokenCheckSeconds", tokenCheckSeconds), ("requestHeadTimeoutSeconds", requestHeadTimeoutSeconds),
             ("viewerWriteTimeoutSeconds", viewerWriteTimeoutSeconds), ("pipelineIdleSeconds", pipelineIdleSeconds),
-            ("codecWorkerDeadlineSeconds", codecWorkerDeadlineSeconds),
+            ("codecWorkerDeadlineSeconds", codecWorkerDeadlineSeconds), ("webSocketPingSeconds", webSocketPingSeconds),
         ]
         for (name, value) in intervals where value < 0.01 {
             throw ConfigurationError(message: "\(name) must be at least 0.01 seconds, not \(value)")
@@ -118,6 +121,7 @@ public struct ServerConfiguration: Sendable, Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         host = try c.decodeIfPresent(String.self, forKey: .host) ?? host
         port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
+        webSocketPingSeconds = try c.decodeIfPresent(Double.self, forKey: .webSocketPingSeconds) ?? webSocketPingSeconds
         dataDirectory = try c.decodeIfPresent(String.self, forKey: .dataDirectory) ?? dataDirectory
         maxImageBytes = try c.decodeIfPresent(Int.self, forKey: .maxImageBytes) ?? maxImageBytes
         maxImagePixels = try c.decodeIfPresent(Int.self, forKey: .maxImagePixels) ?? maxImagePixels

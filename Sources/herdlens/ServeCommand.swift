@@ -27,7 +27,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
 
     func run() async throws {
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        LoggingSystem.bootstrap(EscapingLogHandler.standardError)
         var logger = Logger(label: "herdlens")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var configuration = try config.map(Self.loadConfiguration) ?? ServerConfiguration()

@@ -25,7 +25,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Argument(help: "JPEG/PNG frames or directories (default: SampleFrames/frames).") var frames: [String] = []
 
     func validate() throws {
-        guard StreamID(stream) != nil else { throw ValidationError("--stream must match [A-Za-z0-9._-]{1,64}") }
+        guard StreamID(stream) != nil else { throw ValidationError("--stream must match [A-Za-z0-9._-]{1,64}, not starting with a dot") }
         guard fps > 0, fps <= 1000 else { throw ValidationError("--fps must be in (0, 1000]") }
         guard (offlineAfter == nil) == (offlineFor == nil) else { throw ValidationError("--offline-after and --offline-for go together") }
         if let offlineAfter, offlineAfter < 1 { throw ValidationError("--offline-after must be at least 1") }
@@ -35,7 +35,7 @@ struct SimulateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        LoggingSystem.bootstrap(EscapingLogHandler.standardError)
         let logger = Logger(label: "herdlens.simulate")
         let images = try Self.loadFrames(frames.isEmpty ? ["SampleFrames/frames"] : frames)
         var configuration = DeviceSimulator.Configuration(
