@@ -39,9 +39,11 @@ def free_port():
 
 
 def proc_sample(pid):
+    """Resident MB (and its anonymous, file-backed and shared parts), descriptors, threads."""
     status = open(f"/proc/{pid}/status").read()
     field = lambda name: int(next(l for l in status.splitlines() if l.startswith(name + ":")).split()[1])
-    return field("VmRSS") / 1024, len(os.listdir(f"/proc/{pid}/fd")), field("Threads")
+    mb = lambda name: round(field(name) / 1024, 1)
+    return mb("VmRSS"), len(os.listdir(f"/proc/{pid}/fd")), field("Threads"), mb("RssAnon"), mb("RssFile"), mb("RssShmem")
 
 
 class Viewers:
@@ -143,17 +145,18 @@ def main():
         started = time.monotonic()
         with open(csv_path, "w", newline="") as f:
             out = csv.writer(f)
-            out.writerow(["seconds", "rss_mb", "fds", "threads", "frames_acked", "viewer_frames", "viewer_sessions"])
+            out.writerow(["seconds", "rss_mb", "fds", "threads", "frames_acked", "viewer_frames", "viewer_sessions",
+                          "rss_anon_mb", "rss_file_mb", "rss_shmem_mb"])
             while time.monotonic() < end:
                 if server.poll() is not None:
                     raise SystemExit(f"server exited with {server.returncode}")
-                rss, fds, threads = proc_sample(server.pid)
+                rss, fds, threads, anon, file_backed, shmem = proc_sample(server.pid)
                 acked = sum(1 for _ in open(ack_log)) if os.path.exists(ack_log) else 0
-                row = [round(time.monotonic() - started), round(rss, 1), fds, threads, acked, viewers.frames, viewers.sessions]
+                row = [round(time.monotonic() - started), rss, fds, threads, acked, viewers.frames, viewers.sessions, anon, file_backed, shmem]
                 samples.append(row)
                 out.writerow(row)
                 f.flush()
-                print(" ".join(f"{k}={v}" for k, v in zip(["t", "rss_mb", "fds", "threads", "acked", "viewer_frames", "viewer_sessions"], row)), flush=True)
+                print(" ".join(f"{k}={v}" for k, v in zip(["t", "rss_mb", "fds", "threads", "acked", "viewer_frames", "viewer_sessions", "anon", "file", "shmem"], row)), flush=True)
                 time.sleep(min(5, max(0, end - time.monotonic())))
         viewers.finish()
         device.send_signal(signal.SIGTERM)
