@@ -379,6 +379,13 @@ def sigstop(herdlens, work):
 
 
 def idle_sockets(herdlens, work, count=5000):
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = count * 2 + 1024  # this script's sockets and the server's (which inherits the limit)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
+    if min(want, hard) < want:
+        count = max(100, (hard - 1024) // 2)
     server = Server(herdlens, work, os.path.join(work, "data-idle"))
     server_fds = lambda: len(os.listdir(f"/proc/{server.proc.pid}/fd"))
     baseline = server_fds()

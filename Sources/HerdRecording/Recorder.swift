@@ -171,8 +171,19 @@ public final class Recorder: Sendable {
                 let overSize = configuration.maxBytes > 0 && used > configuration.maxBytes
                 let lowSpace = freeBytes() < configuration.minFreeBytes
                 guard expired || overSize || lowSpace else { continue }
+                // The directory is moved aside before the row goes: recovery rebuilds any `s-…` directory
+                // the index lacks, so a crash between the two must not leave one behind (a purged session
+                // would come back). `.purge-…` directories are removed here or by the next recovery.
+                let directory = sessionDirectory(stream: row.stream, id: row.id)
+                let aside = Self.purgeName(directory)
+                if rename(directory, aside) != 0 && errno != ENOENT {
+                    logger.error("a session to purge could not be moved aside; kept", metadata: [
+                        "herd.session": "\(row.id)", "herd.error": "\(String(cString: strerror(errno)))",
+                    ])
+                    continue
+                }
                 try index.deleteSession(row.id)
-                try? FileManager.default.removeItem(atPath: sessionDirectory(stream: row.stream, id: row.id))
+                try? FileManager.default.removeItem(atPath: aside)
                 used -= row.bytes
                 core.bytesUsed.subtract(row.bytes, ordering: .relaxed)
                 events.purged(row.id, row.bytes)
@@ -184,6 +195,13 @@ public final class Recorder: Sendable {
         } catch {
             logger.error("retention failed", metadata: ["herd.error": "\(error)"])
         }
+    }
+
+    /// Where a session directory goes while it is purged: beside it, named so recovery never takes it
+    /// for a session (`.purge-s-…`).
+    static func purgeName(_ sessionDirectory: String) -> String {
+        let url = URL(fileURLWithPath: sessionDirectory)
+        return url.deletingLastPathComponent().appendingPathComponent(".purge-" + url.lastPathComponent).path
     }
 
     /// Free bytes on the recordings' file system.

@@ -124,6 +124,11 @@ struct RecoveryWorker {
         for stream in ((try? files.contentsOfDirectory(atPath: directory)) ?? []).sorted() {
             let streamDirectory = directory + "/" + stream
             guard StreamID(stream) != nil, let sessions = try? files.contentsOfDirectory(atPath: streamDirectory) else { continue }
+            // A purge interrupted by a crash: its directory was moved aside before its row was deleted.
+            for aside in sessions where aside.hasPrefix(".purge-") {
+                try? files.removeItem(atPath: streamDirectory + "/" + aside)
+                logger.notice("an interrupted purge was finished", metadata: ["herd.stream": "\(stream)", "herd.session": "\(aside.dropFirst(7))"])
+            }
             for id in sessions.sorted() where id.hasPrefix("s-") && !known.contains(id) {
                 guard let opened = Self.openingRecord(streamDirectory + "/" + id), opened.session == id, opened.stream == stream,
                     let started = try? Timestamp(parsing: opened.startedAt)

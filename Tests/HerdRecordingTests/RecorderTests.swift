@@ -194,6 +194,50 @@ struct RecorderTests {
         #expect(try recorder.index.gaps(session: second.id, limit: 10).isEmpty)
     }
 
+    /// Recovery rebuilds session directories the index lacks, so retention must never leave one: it moves
+    /// the directory aside (`.purge-…`) before deleting the row. A crash at either step leaves nothing
+    /// that comes back as a session.
+    @Test func purgedSessionsStayPurgedAcrossACrashInThePurge() async throws {
+        let f = RecordingFixture {
+            $0.retentionDays = 1e-9
+            $0.housekeepingSeconds = 3600
+        }
+        var ids: [String] = []
+        do {
+            let recorder = try f.recorder()
+            for stream in ["pen-1", "pen-2", "pen-3"].map({ StreamID($0)! }) {
+                let row = try await recorder.startSession(stream: stream, consignment: nil, openedBy: "api")
+                guard case .recorded(_, _, let d) = await recorder.admit(RecordingFixture.frame(seq: 1, image: Self.image(1), stream: stream)) else {
+                    Issue.record("frame not recorded")
+                    return
+                }
+                try await d.wait()
+                _ = try await recorder.endSession(stream: stream, reason: "api")
+                ids.append(row.id)
+            }
+            // A whole purge of the first; for the others, a crash after the move (row kept) and after the
+            // row was deleted (directory still aside).
+            let rows = try ids.map { try #require(try recorder.index.session($0)) }
+            let dirs = rows.map(f.sessionDirectory)
+            #expect(rename(dirs[1], Recorder.purgeName(dirs[1])) == 0)
+            #expect(rename(dirs[2], Recorder.purgeName(dirs[2])) == 0)
+            try recorder.index.deleteSession(ids[2])
+            await recorder.shutdown()
+        }
+        let recorder = try f.recorder()
+        #expect(try recorder.index.session(ids[2]) == nil, "a session whose purge was interrupted came back")
+        await recorder.retention()
+        for id in ids { #expect(try recorder.index.session(id) == nil) }
+        for stream in ["pen-1", "pen-2", "pen-3"] {
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: f.configuration.directory + "/" + stream)) ?? []
+            #expect(left.isEmpty, "left in \(stream): \(left)")
+        }
+        // And again: nothing purged comes back at the next start.
+        await recorder.shutdown()
+        let again = try f.recorder()
+        #expect(try again.index.allSessions().isEmpty && again.recovery.sessionsClosed == 0)
+    }
+
     @Test func storageFullRefusesUnheldStreamsAndKeepsHeldSessions() async throws {
         let f = RecordingFixture { $0.maxBytes = 60_000 }
         let recorder = try f.recorder()
