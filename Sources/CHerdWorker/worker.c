@@ -171,6 +171,29 @@ static int herdworker_seccomp(void) {
 static int herdworker_seccomp(void) { return 0; }
 #endif
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HERDWORKER_ASAN 1
+#endif
+#endif
+
+// The address space a limit of `memory_bytes` allows. AddressSanitizer builds (the sanitizer test run)
+// have already reserved terabytes of shadow and allocator space at start, so there the limit is what is
+// mapped now plus `memory_bytes`: the same headroom for the frame's allocations, which ASan maps afresh.
+static rlim_t herdworker_address_space_limit(int64_t memory_bytes) {
+#ifdef HERDWORKER_ASAN
+    unsigned long pages = 0;
+    FILE *statm = fopen("/proc/self/statm", "r");
+    if (statm) {
+        if (fscanf(statm, "%lu", &pages) != 1) pages = 0;
+        fclose(statm);
+    }
+    return (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (rlim_t)memory_bytes;
+#else
+    return (rlim_t)memory_bytes;
+#endif
+}
+
 int herdworker_confine(int64_t memory_bytes, int max_files, pid_t expected_parent, herdworker_confinement *report) {
     memset(report, 0, sizeof *report);
     // No PR_SET_PDEATHSIG: it fires when the *thread* that spawned us ends, and the server spawns from
@@ -179,7 +202,8 @@ int herdworker_confine(int64_t memory_bytes, int max_files, pid_t expected_paren
     struct rlimit none = {0, 0};
     setrlimit(RLIMIT_CORE, &none);
     if (memory_bytes > 0) {
-        struct rlimit as = {(rlim_t)memory_bytes, (rlim_t)memory_bytes};
+        rlim_t limit = herdworker_address_space_limit(memory_bytes);
+        struct rlimit as = {limit, limit};
         if (setrlimit(RLIMIT_AS, &as) == 0) report->memory_limit = memory_bytes;
     }
     if (max_files > 0) {

@@ -30,7 +30,8 @@ public func buildApplication(
     onRunning: @escaping @Sendable (String, Int) async -> Void = { _, _ in }
 ) throws -> some ApplicationProtocol {
     let services = try HerdServices(configuration: configuration, logger: logger, shutdown: shutdown)
-    shutdown.onTrigger { services.hub.closeAll() }
+    // The hub alone: the signal lives as long as the services, and a closure holding them would be a cycle.
+    shutdown.onTrigger { [hub = services.hub] in hub.closeAll() }
 
     let router = Router(context: HerdRequestContext.self)
     router.middlewares.add(UpgradeRefusalMiddleware(refusals: services.refusals))
