@@ -34,6 +34,7 @@ public func buildApplication(
     shutdown.onTrigger { [hub = services.hub] in hub.closeAll() }
 
     let router = Router(context: HerdRequestContext.self)
+    router.middlewares.add(WebSocketSlotRelease())
     router.middlewares.add(UpgradeRefusalMiddleware(refusals: services.refusals))
     router.middlewares.add(TokenAuthenticator(tokens: services.tokens))
     services.addViewerRoutes(to: router)
