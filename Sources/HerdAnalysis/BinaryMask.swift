@@ -1,5 +1,5 @@
 /// A binary image with the operations the pen detector needs: opening, hole filling, 4-connected
-/// labelling and a chamfer distance transform. Row-major, one byte a pixel (0 or 1).
+/// components and a chamfer distance transform. Row-major, one byte a pixel (0 or 1).
 struct BinaryMask {
     let width: Int
     let height: Int
@@ -54,101 +54,68 @@ struct BinaryMask {
         return out
     }
 
-    /// Fills holes: background regions not 4-connected to the image border and smaller than
-    /// `maxHole` pixels (spots and shadows on a body; not the floor framed by a steel gate).
+    /// Fills holes: background regions not 4-connected to the image border and at most `maxHole`
+    /// pixels (spots and shadows on a body; not the floor framed by a steel gate).
     mutating func fillHoles(maxHole: Int) {
-        let w = width, n = bits.count
-        var seen = [UInt8](repeating: 0, count: n)
-        // The stack holds a pixel and its column (no division per pixel); a region is kept only while it
-        // could still be a hole, so the floor (most of the picture) is walked but never stored.
-        var stack: [(Int32, Int32)] = []
-        var region: [Int32] = []
-        bits.withUnsafeMutableBufferPointer { b in
-            seen.withUnsafeMutableBufferPointer { s in
-                for start in 0..<n where b[start] == 0 && s[start] == 0 {
-                    s[start] = 1
-                    stack.append((Int32(start), Int32(start % w)))
-                    region.removeAll(keepingCapacity: true)
-                    var size = 0
-                    var touchesBorder = false
-                    while let (packed, column) = stack.popLast() {
-                        let i = Int(packed), x = Int(column)
-                        size += 1
-                        if size <= maxHole { region.append(packed) }
-                        if x == 0 || x == w - 1 || i < w || i >= n - w { touchesBorder = true }
-                        if x > 0, b[i - 1] == 0, s[i - 1] == 0 { s[i - 1] = 1; stack.append((packed - 1, column - 1)) }
-                        if x < w - 1, b[i + 1] == 0, s[i + 1] == 0 { s[i + 1] = 1; stack.append((packed + 1, column + 1)) }
-                        if i >= w, b[i - w] == 0, s[i - w] == 0 { s[i - w] = 1; stack.append((packed - Int32(w), column)) }
-                        if i < n - w, b[i + w] == 0, s[i + w] == 0 { s[i + w] = 1; stack.append((packed + Int32(w), column)) }
-                    }
-                    if !touchesBorder && size <= maxHole {
-                        for i in region { b[Int(i)] = 1 }
-                    }
-                }
-            }
-        }
-    }
-
-    /// 4-connected components of the foreground: a label per pixel (0 for background, 1... for
-    /// components) and the number of components.
-    func labels() -> (labels: [Int32], count: Int) {
-        let w = width, n = bits.count
-        var labels = [Int32](repeating: 0, count: n)
-        var next: Int32 = 0
-        var stack: [(Int32, Int32)] = []
-        bits.withUnsafeBufferPointer { b in
-            labels.withUnsafeMutableBufferPointer { l in
-                for start in 0..<n where b[start] != 0 && l[start] == 0 {
-                    next += 1
-                    l[start] = next
-                    stack.append((Int32(start), Int32(start % w)))
-                    while let (packed, column) = stack.popLast() {
-                        let i = Int(packed), x = Int(column)
-                        if x > 0, b[i - 1] != 0, l[i - 1] == 0 { l[i - 1] = next; stack.append((packed - 1, column - 1)) }
-                        if x < w - 1, b[i + 1] != 0, l[i + 1] == 0 { l[i + 1] = next; stack.append((packed + 1, column + 1)) }
-                        if i >= w, b[i - w] != 0, l[i - w] == 0 { l[i - w] = next; stack.append((packed - Int32(w), column)) }
-                        if i < n - w, b[i + w] != 0, l[i + w] == 0 { l[i + w] = next; stack.append((packed + Int32(w), column)) }
-                    }
-                }
-            }
-        }
-        return (labels, Int(next))
-    }
-
-    /// Distance of each foreground pixel to the nearest background pixel, in pixels (the image border is
-    /// not background: a pig cut by the frame edge keeps its width): the two-pass 3-4 chamfer, within
-    /// 8% of the Euclidean distance.
-    func distances() -> [Float] {
         let w = width, h = height
-        let far = Int32.max / 4
-        // A padded copy (one pixel of `far` all round: the border is not background), so the passes
-        // need no bounds checks.
+        bits.withUnsafeMutableBufferPointer { b in
+            let background = MaskRuns(UnsafeBufferPointer(b), width: w, height: h, value: 0)
+            let area = background.areas()
+            let border = background.touchesBorder(width: w, height: h)
+            for r in 0..<background.runCount {
+                let c = Int(background.component[r])
+                guard !border[c], area[c] <= maxHole else { continue }
+                let base = Int(background.row[r]) * w
+                for x in Int(background.start[r])..<Int(background.end[r]) { b[base + x] = 1 }
+            }
+        }
+    }
+
+    /// The 4-connected components of the foreground, as runs.
+    func components() -> MaskRuns {
+        bits.withUnsafeBufferPointer { MaskRuns($0, width: width, height: height, value: 1) }
+    }
+
+    /// Distances to the background in thirds of a pixel (the 3-4 chamfer's unit), on a copy padded by one
+    /// pixel all round: `thirds[index(x, y)]`; the padding is never background.
+    struct Distances {
+        let paddedWidth: Int
+        /// Capped at three times the picture's longer side (a picture with no background at all).
+        let thirds: [Int32]
+
+        @inline(__always) func index(_ x: Int, _ y: Int) -> Int { (y &+ 1) &* paddedWidth &+ x &+ 1 }
+    }
+
+    /// Distance of each foreground pixel to the nearest background pixel (the image border is not
+    /// background: a pig cut by the frame edge keeps its width): the two-pass 3-4 chamfer, within 8% of
+    /// the Euclidean distance.
+    func distances() -> Distances {
+        let w = width, h = height
+        let far = Int32(3 * max(w, h))
+        // One pixel of `far` all round, so the passes need no bounds checks.
         let pw = w + 2
         var d = [Int32](repeating: far, count: pw * (h + 2))
-        var out = [Float](repeating: 0, count: w * h)
         bits.withUnsafeBufferPointer { b in
             d.withUnsafeMutableBufferPointer { d in
                 for y in 0..<h {
-                    for x in 0..<w where b[y * w + x] == 0 { d[(y + 1) * pw + x + 1] = 0 }
+                    let row = (y + 1) * pw + 1
+                    // 0 for background, `far` for a body: no branch.
+                    for x in 0..<w { d[row &+ x] = far & (0 &- Int32(b[y &* w &+ x])) }
                 }
+                // Each pass in two steps: the neighbours of the row before (no dependency: the compiler
+                // vectorizes it), then along the row. A background pixel (0) stays 0 without a test.
                 for y in 1...h {
-                    for i in (y * pw + 1)..<(y * pw + 1 + w) where d[i] != 0 {
-                        d[i] = min(d[i], d[i - 1] + 3, d[i - pw] + 3, d[i - pw - 1] + 4, d[i - pw + 1] + 4)
-                    }
+                    let row = y * pw + 1
+                    for i in row..<(row + w) { d[i] = min(d[i], d[i &- pw] &+ 3, d[i &- pw &- 1] &+ 4, d[i &- pw &+ 1] &+ 4) }
+                    for i in (row + 1)..<(row + w) { d[i] = min(d[i], d[i &- 1] &+ 3) }
                 }
                 for y in stride(from: h, through: 1, by: -1) {
-                    for i in stride(from: y * pw + w, through: y * pw + 1, by: -1) where d[i] != 0 {
-                        d[i] = min(d[i], d[i + 1] + 3, d[i + pw] + 3, d[i + pw + 1] + 4, d[i + pw - 1] + 4)
-                    }
-                }
-                let cap = Int32(3 * max(w, h))
-                out.withUnsafeMutableBufferPointer { o in
-                    for y in 0..<h {
-                        for x in 0..<w { o[y * w + x] = Float(min(d[(y + 1) * pw + x + 1], cap)) / 3 }
-                    }
+                    let row = y * pw + 1
+                    for i in row..<(row + w) { d[i] = min(d[i], d[i &+ pw] &+ 3, d[i &+ pw &+ 1] &+ 4, d[i &+ pw &- 1] &+ 4) }
+                    for i in stride(from: row + w - 2, through: row, by: -1) { d[i] = min(d[i], d[i &+ 1] &+ 3) }
                 }
             }
         }
-        return out
+        return Distances(paddedWidth: pw, thirds: d)
     }
 }

@@ -12,45 +12,45 @@ public struct FrameSignature: Sendable, Hashable {
     public init(_ image: AnalysisImage) {
         let w = image.width, h = image.height
         var luma = [UInt8](repeating: 0, count: w * h)
-        var sum = 0.0, sumSq = 0.0
+        // Integer sums (exact, as the doubles they replaced were): no conversion per pixel.
+        var sum = 0, sumSq = 0, laplacian = 0
+        var thumb = [UInt8](repeating: 0, count: Self.thumbWidth * Self.thumbHeight)
         image.rgb.withUnsafeBufferPointer { rgb in
-            for i in 0..<(w * h) {
-                let v = (Int(rgb[3 * i]) * 3 + Int(rgb[3 * i + 1]) * 6 + Int(rgb[3 * i + 2])) / 10
-                luma[i] = UInt8(v)
-                sum += Double(v)
-                sumSq += Double(v * v)
+            luma.withUnsafeMutableBufferPointer { luma in
+                for i in 0..<(w * h) {
+                    let v = (Int(rgb[3 * i]) &* 3 &+ Int(rgb[3 * i + 1]) &* 6 &+ Int(rgb[3 * i + 2])) / 10
+                    luma[i] = UInt8(truncatingIfNeeded: v)
+                    sum &+= v
+                    sumSq &+= v &* v
+                }
+                if w > 2 && h > 2 {
+                    for y in 1..<(h - 1) {
+                        for i in (y * w + 1)..<(y * w + w - 1) {
+                            let l = 4 &* Int(luma[i]) &- Int(luma[i - 1]) &- Int(luma[i + 1]) &- Int(luma[i - w]) &- Int(luma[i + w])
+                            laplacian &+= abs(l)
+                        }
+                    }
+                }
+                for ty in 0..<Self.thumbHeight {
+                    let y0 = ty * h / Self.thumbHeight, y1 = max(y0 + 1, (ty + 1) * h / Self.thumbHeight)
+                    for tx in 0..<Self.thumbWidth {
+                        let x0 = tx * w / Self.thumbWidth, x1 = max(x0 + 1, (tx + 1) * w / Self.thumbWidth)
+                        var s = 0, c = 0
+                        for y in y0..<min(y1, h) {
+                            for x in x0..<min(x1, w) {
+                                s &+= Int(luma[y * w + x])
+                                c &+= 1
+                            }
+                        }
+                        thumb[ty * Self.thumbWidth + tx] = UInt8(c > 0 ? s / c : 0)
+                    }
+                }
             }
         }
         let n = Double(max(1, w * h))
-        meanLuma = sum / n
-        lumaSpread = max(0, sumSq / n - meanLuma * meanLuma).squareRoot()
-        var laplacian = 0.0
-        if w > 2 && h > 2 {
-            for y in 1..<(h - 1) {
-                for x in 1..<(w - 1) {
-                    let i = y * w + x
-                    let l = 4 * Int(luma[i]) - Int(luma[i - 1]) - Int(luma[i + 1]) - Int(luma[i - w]) - Int(luma[i + w])
-                    laplacian += Double(abs(l))
-                }
-            }
-            laplacian /= Double((w - 2) * (h - 2))
-        }
-        sharpness = laplacian
-        var thumb = [UInt8](repeating: 0, count: Self.thumbWidth * Self.thumbHeight)
-        for ty in 0..<Self.thumbHeight {
-            let y0 = ty * h / Self.thumbHeight, y1 = max(y0 + 1, (ty + 1) * h / Self.thumbHeight)
-            for tx in 0..<Self.thumbWidth {
-                let x0 = tx * w / Self.thumbWidth, x1 = max(x0 + 1, (tx + 1) * w / Self.thumbWidth)
-                var s = 0, c = 0
-                for y in y0..<min(y1, h) {
-                    for x in x0..<min(x1, w) {
-                        s += Int(luma[y * w + x])
-                        c += 1
-                    }
-                }
-                thumb[ty * Self.thumbWidth + tx] = UInt8(c > 0 ? s / c : 0)
-            }
-        }
+        meanLuma = Double(sum) / n
+        lumaSpread = max(0, Double(sumSq) / n - meanLuma * meanLuma).squareRoot()
+        sharpness = w > 2 && h > 2 ? Double(laplacian) / Double((w - 2) * (h - 2)) : 0
         thumbnail = thumb
     }
 

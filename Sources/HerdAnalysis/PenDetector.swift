@@ -60,57 +60,61 @@ public struct PenDetector: Detector {
         var mask = BinaryMask(width: w, height: h, bits: Self.foreground(image, infrared: infrared))
         mask.open(iterations: parameters.openIterations)
         mask.fillHoles(maxHole: Int(parameters.maxHoleFraction * Double(n)))
-        let (labels, count) = mask.labels()
+        let runs = mask.components()
+        let count = runs.componentCount
         guard count > 0 else { return [] }
         let distance = mask.distances()
-        // Per component: area, widest point, chroma sum, bounds.
-        var area = [Int](repeating: 0, count: count + 1)
-        var widest = [Float](repeating: 0, count: count + 1)
-        var chroma = [Int](repeating: 0, count: count + 1)
+        let pw = distance.paddedWidth
+        // Per component: area, widest point (in thirds of a pixel), chroma sum.
+        var area = [Int](repeating: 0, count: count)
+        var widestThirds = [Int32](repeating: 0, count: count)
+        var chroma = [Int](repeating: 0, count: count)
         image.rgb.withUnsafeBufferPointer { rgb in
-            labels.withUnsafeBufferPointer { labels in
-                distance.withUnsafeBufferPointer { distance in
-                    area.withUnsafeMutableBufferPointer { area in
-                        widest.withUnsafeMutableBufferPointer { widest in
-                            chroma.withUnsafeMutableBufferPointer { chroma in
-                                for i in 0..<n {
-                                    let l = Int(labels[i])
-                                    guard l != 0 else { continue }
-                                    area[l] += 1
-                                    widest[l] = max(widest[l], distance[i])
-                                    chroma[l] += Int(rgb[3 * i]) - Int(rgb[3 * i + 2])
-                                }
-                            }
-                        }
-                    }
+            distance.thirds.withUnsafeBufferPointer { thirds in
+                for r in 0..<runs.runCount {
+                    let c = Int(runs.component[r])
+                    let y = Int(runs.row[r]), first = Int(runs.start[r]), last = Int(runs.end[r])
+                    var far = widestThirds[c], sum = 0
+                    let padded = distance.index(first, y) &- first
+                    for x in first..<last { far = max(far, thirds[padded &+ x]) }
+                    for i in (y * w + first)..<(y * w + last) { sum &+= Int(rgb[3 &* i]) &- Int(rgb[3 &* i &+ 2]) }
+                    area[c] += last - first
+                    widestThirds[c] = far
+                    chroma[c] += sum
                 }
             }
         }
+        let widest = widestThirds.map { Float($0) / 3 }
         let minArea = parameters.minAreaFraction * Double(n)
         let maxArea = parameters.maxAreaFraction * Double(n)
-        var kept = (1...count).filter { (l: Int) -> Bool in
-            let a = Double(area[l])
+        var kept = (0..<count).filter { (c: Int) -> Bool in
+            let a = Double(area[c])
             guard a >= minArea, a <= maxArea else { return false }
-            return infrared || Double(chroma[l]) / a >= parameters.minChroma
+            return infrared || Double(chroma[c]) / a >= parameters.minChroma
         }
         guard !kept.isEmpty else { return [] }
         let typicalHalfWidth = Double(Self.median(kept.map { widest[$0] }))
         kept = kept.filter { Double(widest[$0]) >= parameters.minWidthOfTypical * typicalHalfWidth }
         guard !kept.isEmpty else { return [] }
         let medianArea = Double(Self.median(kept.map { Float(area[$0]) }))
+        let componentRuns = runs.runsByComponent()
         // Half-width along the bodies' spines (the distance ridge), which merging does not inflate.
         var ridge: [Float] = []
-        var keep = [Bool](repeating: false, count: count + 1)
-        for l in kept { keep[l] = true }
-        distance.withUnsafeBufferPointer { distance in
-            labels.withUnsafeBufferPointer { labels in
-                for y in 1..<(h - 1) {
-                    for i in (y * w + 1)..<(y * w + w - 1) {
-                        let d = distance[i]
-                        guard d >= 1.5, keep[Int(labels[i])] else { continue }
-                        if d >= distance[i - 1] && d >= distance[i + 1] && d >= distance[i - w] && d >= distance[i + w]
-                            && d >= distance[i - w - 1] && d >= distance[i - w + 1] && d >= distance[i + w - 1] && d >= distance[i + w + 1] {
-                            ridge.append(d)
+        distance.thirds.withUnsafeBufferPointer { d in
+            for c in kept {
+                for r in componentRuns[c] {
+                    let y = Int(runs.row[r])
+                    guard y > 0, y < h - 1 else { continue }
+                    let first = max(1, Int(runs.start[r])), last = min(w - 1, Int(runs.end[r]))
+                    guard first < last else { continue }
+                    let start = distance.index(first, y)
+                    for i in start..<(start + last - first) {
+                        let v = d[i]
+                        // Over 1.5 pixels from the background (4.5 thirds), and no neighbour farther.
+                        guard v >= 5 else { continue }
+                        if v >= d[i - 1] && v >= d[i + 1] && v >= d[i - pw] && v >= d[i + pw]
+                            && v >= d[i - pw - 1] && v >= d[i - pw + 1] && v >= d[i + pw - 1] && v >= d[i + pw + 1] {
+                            ridge.append(Float(v) / 3)
                         }
                     }
                 }
@@ -124,54 +128,60 @@ public struct PenDetector: Detector {
         let typicalArea = huddle
             ? max(1, 9 * spineHalfWidth * spineHalfWidth)
             : max(1, (9 * typicalHalfWidth * typicalHalfWidth * medianArea).squareRoot())
-        // Pixels of each kept component, for bounds and splitting.
-        var slot = [Int](repeating: -1, count: count + 1)
-        for (index, l) in kept.enumerated() { slot[l] = index }
-        var pixels = [[Int32]](repeating: [], count: kept.count)
-        for (index, l) in kept.enumerated() { pixels[index].reserveCapacity(area[l]) }
-        for i in 0..<n {
-            let s = slot[Int(labels[i])]
-            if s >= 0 { pixels[s].append(Int32(i)) }
-        }
         var found: [Detection] = []
-        for (index, l) in kept.enumerated() {
-            let ratio = Double(area[l]) / typicalArea
+        func report(x0: Int, y0: Int, x1: Int, y1: Int, pixels: Int, split: Bool) {
+            let partRatio = Double(pixels) / typicalArea
+            var confidence = 0.95 - 0.4 * abs(log2(max(partRatio, 1e-3)))
+            if split { confidence *= 0.8 }
+            confidence = min(0.95, max(0.2, confidence))
+            let rect = PixelRect(
+                x: Double(x0) * image.scaleX, y: Double(y0) * image.scaleY, width: Double(x1 + 1 - x0) * image.scaleX,
+                height: Double(y1 + 1 - y0) * image.scaleY)
+            found.append(Detection(rect: rect, confidence: (confidence * 100).rounded() / 100, source: .detector))
+        }
+        for c in kept {
+            let ratio = Double(area[c]) / typicalArea
             var pigs = max(1, Int((ratio + parameters.splitRounding).rounded(.down)))
-            if pigs == 2 && Self.solidity(pixels[index], width: w) > parameters.maxSolidityToSplit { pigs = 1 }
-            let parts = pigs == 1 ? [pixels[index]] : Self.kmeans(pixels[index], width: w, k: pigs)
-            for part in parts where !part.isEmpty {
+            if pigs == 2 && Self.solidity(runs, componentRuns[c]) > parameters.maxSolidityToSplit { pigs = 1 }
+            if pigs == 1 {
                 var x0 = w, y0 = h, x1 = 0, y1 = 0
-                for p in part {
-                    let x = Int(p) % w, y = Int(p) / w
-                    x0 = min(x0, x); x1 = max(x1, x)
-                    y0 = min(y0, y); y1 = max(y1, y)
+                for r in componentRuns[c] {
+                    x0 = min(x0, Int(runs.start[r])); x1 = max(x1, Int(runs.end[r]) - 1)
+                    y0 = min(y0, Int(runs.row[r])); y1 = max(y1, Int(runs.row[r]))
                 }
-                let partRatio = Double(part.count) / typicalArea
-                var confidence = 0.95 - 0.4 * abs(log2(max(partRatio, 1e-3)))
-                if pigs > 1 { confidence *= 0.8 }
-                confidence = min(0.95, max(0.2, confidence))
-                let rect = PixelRect(
-                    x: Double(x0) * image.scaleX, y: Double(y0) * image.scaleY, width: Double(x1 + 1 - x0) * image.scaleX,
-                    height: Double(y1 + 1 - y0) * image.scaleY)
-                found.append(Detection(rect: rect, confidence: (confidence * 100).rounded() / 100, source: .detector))
+                report(x0: x0, y0: y0, x1: x1, y1: y1, pixels: area[c], split: false)
+                continue
+            }
+            var pixels: [Int32] = []
+            pixels.reserveCapacity(area[c])
+            for r in componentRuns[c] {
+                let base = Int32(Int(runs.row[r]) * w)
+                for x in runs.start[r]..<runs.end[r] { pixels.append(base + x) }
+            }
+            for part in Self.kmeans(pixels, width: w, k: pigs) where part.pixels > 0 {
+                report(x0: part.x0, y0: part.y0, x1: part.x1, y1: part.y1, pixels: part.pixels, split: true)
             }
         }
         return found
     }
 
-    /// Area over convex-hull area (1 for a convex blob); the hull of the pixels' row extremes.
-    static func solidity(_ pixels: [Int32], width: Int) -> Double {
-        var rows: [Int: (Int, Int)] = [:]
-        for p in pixels {
-            let x = Int(p) % width, y = Int(p) / width
-            if let r = rows[y] { rows[y] = (min(r.0, x), max(r.1, x)) } else { rows[y] = (x, x) }
-        }
+    /// Area over convex-hull area (1 for a convex blob); the hull of the rows' extremes.
+    static func solidity(_ runs: MaskRuns, _ componentRuns: [Int]) -> Double {
+        // The component's runs are in raster order: each row's first run starts it, its last ends it.
         var points: [(Double, Double)] = []
-        for (y, r) in rows {
-            points.append((Double(r.0), Double(y)))
-            points.append((Double(r.1) + 1, Double(y)))
-            points.append((Double(r.0), Double(y) + 1))
-            points.append((Double(r.1) + 1, Double(y) + 1))
+        var pixelCount = 0
+        var index = 0
+        while index < componentRuns.count {
+            let y = runs.row[componentRuns[index]]
+            let first = Double(runs.start[componentRuns[index]])
+            var last = index
+            while last + 1 < componentRuns.count && runs.row[componentRuns[last + 1]] == y { last += 1 }
+            for r in componentRuns[index...last] { pixelCount += Int(runs.end[r] - runs.start[r]) }
+            let right = Double(runs.end[componentRuns[last]])
+            let top = Double(y)
+            points.append((first, top)); points.append((right, top))
+            points.append((first, top + 1)); points.append((right, top + 1))
+            index = last + 1
         }
         points.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
         func cross(_ o: (Double, Double), _ a: (Double, Double), _ b: (Double, Double)) -> Double {
@@ -194,7 +204,7 @@ public struct PenDetector: Detector {
             twice += a.0 * b.1 - b.0 * a.1
         }
         let hullArea = abs(twice) / 2
-        return hullArea > 0 ? min(1, Double(pixels.count) / hullArea) : 1
+        return hullArea > 0 ? min(1, Double(pixelCount) / hullArea) : 1
     }
 
     /// Whether the picture has (almost) no colour: an infrared night camera.
@@ -273,9 +283,15 @@ public struct PenDetector: Detector {
         return sorted.count % 2 == 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2
     }
 
-    /// Splits a component's pixels (in raster order) into `k` groups: farthest-point seeds, then 8 rounds of k-means
-    /// on pixel coordinates (on every pixel of a subsample when the component is large).
-    static func kmeans(_ pixels: [Int32], width: Int, k: Int) -> [[Int32]] {
+    /// One part of a split component: its pixel count and bounds (inclusive), in working pixels.
+    struct Part {
+        var pixels = 0
+        var x0 = Int.max, y0 = Int.max, x1 = Int.min, y1 = Int.min
+    }
+
+    /// Splits a component's pixels (in raster order) into `k` parts: farthest-point seeds, then 8 rounds of
+    /// k-means on pixel coordinates (on a subsample of about 1,200 pixels when the component is large).
+    static func kmeans(_ pixels: [Int32], width: Int, k: Int) -> [Part] {
         let step = max(1, pixels.count / 1200)
         let sample = stride(from: 0, to: pixels.count, by: step).map { pixels[$0] }
         func point(_ p: Int32) -> (Double, Double) { (Double(Int(p) % width), Double(Int(p) / width)) }
@@ -290,30 +306,27 @@ public struct PenDetector: Detector {
             centres.append(points[far])
             for i in points.indices { nearest[i] = min(nearest[i], d2(points[i], points[far])) }
         }
-        func closest(_ p: (Double, Double)) -> Int {
-            var best = 0, bestD = Double.infinity
-            for (j, c) in centres.enumerated() {
-                let d = d2(p, c)
-                if d < bestD { bestD = d; best = j }
-            }
-            return best
-        }
+        // A round that assigns every point as the one before it leaves the centres where they are, and
+        // so would every later round: the loop stops there.
+        var assigned = [Int](repeating: -1, count: points.count)
         for _ in 0..<8 {
             var sums = [(Double, Double, Int)](repeating: (0, 0, 0), count: k)
-            for p in points {
-                let j = closest(p)
-                sums[j].0 += p.0; sums[j].1 += p.1; sums[j].2 += 1
+            var changed = false
+            NearestCentre.assign(sample, width: width, centres: centres) { n, j in
+                sums[j].0 += points[n].0; sums[j].1 += points[n].1; sums[j].2 += 1
+                if assigned[n] != j { assigned[n] = j; changed = true }
             }
+            guard changed else { break }
             for j in 0..<k where sums[j].2 > 0 { centres[j] = (sums[j].0 / Double(sums[j].2), sums[j].1 / Double(sums[j].2)) }
         }
-        var groups = [[Int32]](repeating: [], count: k)
-        // `pixels` are in raster order: the row advances as they go, with no division per pixel.
-        var row = 0, rowStart = 0
-        for p in pixels {
-            let i = Int(p)
-            while i >= rowStart + width { row += 1; rowStart += width }
-            groups[closest((Double(i - rowStart), Double(row)))].append(p)
+        var parts = [Part](repeating: Part(), count: k)
+        NearestCentre.assign(pixels, width: width, centres: centres) { n, j in
+            let i = Int(pixels[n])
+            let y = i / width, x = i - y * width
+            parts[j].pixels += 1
+            parts[j].x0 = min(parts[j].x0, x); parts[j].x1 = max(parts[j].x1, x)
+            parts[j].y0 = min(parts[j].y0, y); parts[j].y1 = max(parts[j].y1, y)
         }
-        return groups
+        return parts
     }
 }
