@@ -13,21 +13,27 @@ struct MaskRuns {
     private(set) var component: [Int32] = []
     private(set) var componentCount = 0
 
-    /// The runs of pixels equal to `value` (0 or 1).
+    /// The runs of pixels equal to `value` in a mask of 0s and 1s.
     init(_ bits: UnsafeBufferPointer<UInt8>, width w: Int, height h: Int, value: UInt8) {
         precondition(bits.count == w * h)
         var rowFirst = [Int](repeating: 0, count: h + 1)
         let expected = max(16, w * h / 16)
         row.reserveCapacity(expected); start.reserveCapacity(expected); end.reserveCapacity(expected)
+        // Eight pixels at a time while they are all the same (the floor, the inside of a body).
+        let allOther: UInt64 = value == 0 ? 0x0101_0101_0101_0101 : 0
+        let allValue: UInt64 = value == 0 ? 0 : 0x0101_0101_0101_0101
+        let raw = UnsafeRawPointer(bits.baseAddress)
         for y in 0..<h {
             rowFirst[y] = start.count
             let base = y * w
             var x = 0
             while x < w {
-                while x < w && bits[base + x] != value { x += 1 }
+                if let raw { while x &+ 8 <= w && raw.loadUnaligned(fromByteOffset: base &+ x, as: UInt64.self) == allOther { x &+= 8 } }
+                while x < w && bits[base &+ x] != value { x &+= 1 }
                 guard x < w else { break }
                 let first = x
-                while x < w && bits[base + x] == value { x += 1 }
+                if let raw { while x &+ 8 <= w && raw.loadUnaligned(fromByteOffset: base &+ x, as: UInt64.self) == allValue { x &+= 8 } }
+                while x < w && bits[base &+ x] == value { x &+= 1 }
                 row.append(Int32(y)); start.append(Int32(first)); end.append(Int32(x))
             }
         }

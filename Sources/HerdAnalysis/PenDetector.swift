@@ -207,38 +207,40 @@ public struct PenDetector: Detector {
         return hullArea > 0 ? min(1, Double(pixelCount) / hullArea) : 1
     }
 
-    /// Whether the picture has (almost) no colour: an infrared night camera.
+    /// Whether the picture has (almost) no colour: an infrared night camera. The median saturation
+    /// (max − min of R, G, B) is under 12 when at least half the pixels are.
     static func isGrey(_ image: AnalysisImage) -> Bool {
-        var histogram = [Int](repeating: 0, count: 256)
         let n = image.width * image.height
+        var grey = 0
         image.rgb.withUnsafeBufferPointer { rgb in
-            var i = 0
-            while i < n {
-                let r = rgb[3 * i], g = rgb[3 * i + 1], b = rgb[3 * i + 2]
-                histogram[Int(max(r, g, b) - min(r, g, b))] += 1
-                i += 1
+            for i in 0..<n {
+                let r = rgb[3 &* i], g = rgb[3 &* i &+ 1], b = rgb[3 &* i &+ 2]
+                grey &+= max(r, g, b) &- min(r, g, b) < 12 ? 1 : 0
             }
         }
-        var seen = 0
-        for (value, count) in histogram.enumerated() {
-            seen += count
-            if seen * 2 >= n { return value < 12 }
-        }
-        return true
+        return 2 * grey >= n
     }
 
     static func foreground(_ image: AnalysisImage, infrared: Bool) -> [UInt8] {
         let n = image.width * image.height
         var bits = [UInt8](repeating: 0, count: n)
         image.rgb.withUnsafeBufferPointer { rgb in
-            if infrared {
-                var histogram = [Int](repeating: 0, count: 256)
-                for i in 0..<n { histogram[luma(rgb, i)] += 1 }
-                let low = otsu(histogram, from: 0)
-                let high = otsu(histogram, from: low + 1)
-                for i in 0..<n where luma(rgb, i) > high { bits[i] = 1 }
-            } else {
-                for i in 0..<n where isPigColour(r: Int(rgb[3 * i]), g: Int(rgb[3 * i + 1]), b: Int(rgb[3 * i + 2])) { bits[i] = 1 }
+            bits.withUnsafeMutableBufferPointer { bits in
+                if infrared {
+                    var histogram = [Int](repeating: 0, count: 256)
+                    for i in 0..<n { histogram[luma(rgb, i)] += 1 }
+                    let low = otsu(histogram, from: 0)
+                    let high = otsu(histogram, from: low + 1)
+                    for i in 0..<n { bits[i] = luma(rgb, i) > high ? 1 : 0 }
+                } else {
+                    for i in 0..<n {
+                        // isPigColour without a branch: each test as a difference that is negative when it
+                        // passes, all four passing when their AND is.
+                        let r = Int(rgb[3 &* i]), g = Int(rgb[3 &* i &+ 1]), b = Int(rgb[3 &* i &+ 2])
+                        let tests = (-12 &- (r &- g)) & (1009 &- (r &* 3 &+ g &* 6 &+ b)) & (-5 &- (r &- b)) & (90 &- b)
+                        bits[i] = UInt8(truncatingIfNeeded: tests >> 63) & 1
+                    }
+                }
             }
         }
         return bits
@@ -306,19 +308,7 @@ public struct PenDetector: Detector {
             centres.append(points[far])
             for i in points.indices { nearest[i] = min(nearest[i], d2(points[i], points[far])) }
         }
-        // A round that assigns every point as the one before it leaves the centres where they are, and
-        // so would every later round: the loop stops there.
-        var assigned = [Int](repeating: -1, count: points.count)
-        for _ in 0..<8 {
-            var sums = [(Double, Double, Int)](repeating: (0, 0, 0), count: k)
-            var changed = false
-            NearestCentre.assign(sample, width: width, centres: centres) { n, j in
-                sums[j].0 += points[n].0; sums[j].1 += points[n].1; sums[j].2 += 1
-                if assigned[n] != j { assigned[n] = j; changed = true }
-            }
-            guard changed else { break }
-            for j in 0..<k where sums[j].2 > 0 { centres[j] = (sums[j].0 / Double(sums[j].2), sums[j].1 / Double(sums[j].2)) }
-        }
+        centres = lloyd(points, centres: centres, rounds: 8)
         var parts = [Part](repeating: Part(), count: k)
         NearestCentre.assign(pixels, width: width, centres: centres) { n, j in
             let i = Int(pixels[n])
@@ -328,5 +318,91 @@ public struct PenDetector: Detector {
             parts[j].y0 = min(parts[j].y0, y); parts[j].y1 = max(parts[j].y1, y)
         }
         return parts
+    }
+
+    /// Up to `rounds` rounds of Lloyd's k-means from `centres`: each point to its nearest centre (the first
+    /// of equals), each centre to the mean of its points; it stops early when a round assigns every point
+    /// as the one before (the centres would not move again).
+    ///
+    /// With Hamerly's bounds: a point keeps its centre without a scan while its distance to it (an upper
+    /// bound, grown by that centre's move) is under both a lower bound on its distance to every other
+    /// centre (shrunk by the largest move) and half the gap from its centre to the nearest other one. A
+    /// point is scanned again only near a boundary, so a 30-pig huddle's later rounds cost a fraction of a
+    /// scan each, with the same assignments.
+    static func lloyd(_ points: [(Double, Double)], centres start: [(Double, Double)], rounds: Int) -> [(Double, Double)] {
+        var centres = start
+        let k = centres.count, n = points.count
+        guard k > 0, n > 0, rounds > 0 else { return centres }
+        var assigned = [Int](repeating: 0, count: n)
+        var upper = [Double](repeating: 0, count: n)
+        var lower = [Double](repeating: 0, count: n)
+        func scan(_ i: Int) {
+            let p = points[i]
+            var best = 0, nearest = Double.infinity, second = Double.infinity
+            for j in 0..<k {
+                let d = (p.0 - centres[j].0) * (p.0 - centres[j].0) + (p.1 - centres[j].1) * (p.1 - centres[j].1)
+                if d < nearest {
+                    second = nearest
+                    nearest = d
+                    best = j
+                } else if d < second {
+                    second = d
+                }
+            }
+            assigned[i] = best
+            upper[i] = nearest.squareRoot()
+            lower[i] = second.squareRoot()
+        }
+        for i in 0..<n { scan(i) }
+        var moved = [Double](repeating: 0, count: k)
+        var halfGap = [Double](repeating: 0, count: k)
+        for round in 1...rounds {
+            // The centres from this round's assignment, and how far each moved.
+            var sums = [(Double, Double, Int)](repeating: (0, 0, 0), count: k)
+            for i in 0..<n {
+                let j = assigned[i]
+                sums[j].0 += points[i].0; sums[j].1 += points[i].1; sums[j].2 += 1
+            }
+            for j in 0..<k {
+                guard sums[j].2 > 0 else { moved[j] = 0; continue }
+                let next = (sums[j].0 / Double(sums[j].2), sums[j].1 / Double(sums[j].2))
+                moved[j] = ((next.0 - centres[j].0) * (next.0 - centres[j].0) + (next.1 - centres[j].1) * (next.1 - centres[j].1)).squareRoot()
+                centres[j] = next
+            }
+            guard round < rounds else { break }
+            // The next round's assignment.
+            var largest = 0.0, runnerUp = 0.0, largestAt = -1
+            for j in 0..<k {
+                if moved[j] > largest {
+                    runnerUp = largest
+                    largest = moved[j]
+                    largestAt = j
+                } else if moved[j] > runnerUp {
+                    runnerUp = moved[j]
+                }
+            }
+            for j in 0..<k {
+                var gap = Double.infinity
+                for other in 0..<k where other != j {
+                    gap = min(gap, (centres[j].0 - centres[other].0) * (centres[j].0 - centres[other].0) + (centres[j].1 - centres[other].1) * (centres[j].1 - centres[other].1))
+                }
+                halfGap[j] = gap.squareRoot() / 2
+            }
+            var changed = false
+            for i in 0..<n {
+                let a = assigned[i]
+                upper[i] += moved[a]
+                lower[i] -= a == largestAt ? runnerUp : largest
+                let bound = max(halfGap[a], lower[i])
+                guard upper[i] >= bound else { continue }
+                let p = points[i]
+                upper[i] = ((p.0 - centres[a].0) * (p.0 - centres[a].0) + (p.1 - centres[a].1) * (p.1 - centres[a].1)).squareRoot()
+                guard upper[i] >= bound else { continue }
+                scan(i)
+                if assigned[i] != a { changed = true }
+            }
+            guard changed else { break }
+        }
+        return centres
     }
 }

@@ -96,9 +96,8 @@ struct MaskTests {
         for y in 1...3 { for x in 1...5 where y != 2 || x == 1 || x == 5 { ring.bits[y * 7 + x] = 1 } }
         ring.fillHoles(maxHole: 3)
         #expect(ring.bits[2 * 7 + 3] == 1 && ring.bits[0] == 0)
-        ring.bits[2 * 7 + 5] = 0
-        ring.bits[2 * 7 + 6] = 0
-        ring.bits[2 * 7 + 3] = 0
+        // Opened on the right: the inside and the gap reach the border.
+        for x in 2...5 { ring.bits[2 * 7 + x] = 0 }
         ring.fillHoles(maxHole: 3)
         #expect(ring.bits[2 * 7 + 3] == 0)
     }
@@ -128,6 +127,59 @@ struct MaskTests {
                 return best
             }
             #expect(got == expected, "round \(round): \(w)x\(h), \(k) centres")
+        }
+    }
+
+    @Test("the branch-free colour mask is the colour test, pixel for pixel (200,000 random colours and every colour near the thresholds)")
+    func colourMaskMatchesTest() {
+        var random = Seeded(state: 5)
+        var rgb: [UInt8] = []
+        for _ in 0..<200_000 { for _ in 0..<3 { rgb.append(UInt8.random(in: 0...255, using: &random)) } }
+        // Around the thresholds: b near 90, r − b near −5, r − g near −12, luma near 100.
+        for b in 85...95 { for r in stride(from: 60, through: 255, by: 3) { for g in stride(from: r - 20, through: r + 20, by: 1) where g >= 0 && g <= 255 { rgb += [UInt8(r), UInt8(g), UInt8(b)] } } }
+        for r in 95...110 { for g in 95...125 { for b in 95...120 { rgb += [UInt8(r), UInt8(g), UInt8(b)] } } }
+        let n = rgb.count / 3
+        let image = AnalysisImage(rgb: rgb, width: n, height: 1, frameWidth: n, frameHeight: 1)
+        let bits = PenDetector.foreground(image, infrared: false)
+        var mismatches = 0
+        for i in 0..<n where (bits[i] == 1) != PenDetector.isPigColour(r: Int(rgb[3 * i]), g: Int(rgb[3 * i + 1]), b: Int(rgb[3 * i + 2])) { mismatches += 1 }
+        #expect(mismatches == 0)
+        #expect(bits.contains(1) && bits.contains(0))
+    }
+
+    @Test("k-means with Hamerly's bounds moves the centres exactly as plain Lloyd rounds scanning every centre (random blobs, 1 to 35 centres)")
+    func boundedKMeansMatchesPlain() {
+        var random = Seeded(state: 31)
+        for round in 0..<120 {
+            let k = Int.random(in: 1...35, using: &random)
+            let count = Int.random(in: 1...1500, using: &random)
+            // Points in a few clusters, on whole pixels as the detector's are (ties happen).
+            let clusters = (0..<max(1, k / 2)).map { _ in (Double.random(in: 0...300, using: &random), Double.random(in: 0...170, using: &random)) }
+            let points: [(Double, Double)] = (0..<count).map { _ in
+                let c = clusters[Int.random(in: 0..<clusters.count, using: &random)]
+                return ((c.0 + Double.random(in: -25...25, using: &random)).rounded(), (c.1 + Double.random(in: -15...15, using: &random)).rounded())
+            }
+            let seeds = (0..<k).map { _ in points[Int.random(in: 0..<count, using: &random)] }
+            // Plain Lloyd: every point scans every centre, every round.
+            var plain = seeds
+            var assigned = [Int](repeating: -1, count: count)
+            for _ in 0..<8 {
+                var sums = [(Double, Double, Int)](repeating: (0, 0, 0), count: k)
+                var changed = false
+                for (n, p) in points.enumerated() {
+                    var best = 0, bestDistance = Double.infinity
+                    for (j, c) in plain.enumerated() {
+                        let d = (p.0 - c.0) * (p.0 - c.0) + (p.1 - c.1) * (p.1 - c.1)
+                        if d < bestDistance { bestDistance = d; best = j }
+                    }
+                    sums[best].0 += p.0; sums[best].1 += p.1; sums[best].2 += 1
+                    if assigned[n] != best { assigned[n] = best; changed = true }
+                }
+                guard changed else { break }
+                for j in 0..<k where sums[j].2 > 0 { plain[j] = (sums[j].0 / Double(sums[j].2), sums[j].1 / Double(sums[j].2)) }
+            }
+            let bounded = PenDetector.lloyd(points, centres: seeds, rounds: 8)
+            #expect(bounded.map(\.0) == plain.map(\.0) && bounded.map(\.1) == plain.map(\.1), "round \(round): \(count) points, \(k) centres")
         }
     }
 }
