@@ -97,7 +97,7 @@ if [ "$PURGE" = 1 ]; then
     kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
     grep "session purged" "$WORK/server.log" | grep -o 's-[A-Za-z0-9_-]*' | sort -u >"$WORK/purged.txt" || true
     purged=$(wc -l <"$WORK/purged.txt")
-    echo "$purged sessions purged during the run"
+    echo "$purged sessions purged during the run, $(grep -c 'an interrupted purge was finished' "$WORK/server.log" || true) of the purges interrupted by a kill and finished by recovery"
     [ "$purged" -gt 0 ] || { echo "no purge happened: the test did not test purging"; status=1; }
     "$HERDLENS" session list --data "$DATA" --limit 100000 | cut -f1 | sort -u >"$WORK/listed.txt"
     back=$(comm -12 "$WORK/purged.txt" "$WORK/listed.txt" | wc -l)

@@ -29,6 +29,9 @@ python3 scripts/check-export.py --herdlens .build/debug/herdlens
 scripts/check-eval.sh .build/debug/herdlens
 # kill -9 of the real server during ingest, 3 times: every acknowledged frame kept, every session verifies.
 scripts/crash-test.sh 3
+# The same with retention purging a churning stream's short sessions all the while: kills land in purges;
+# no purged session comes back, nothing is left moved aside, every session verifies.
+scripts/crash-test.sh 8 --purge
 # Faults against the real server while devices send: disk full, the filesystem turning read-only, the index
 # locked by another process, SIGSTOP for 10 s, 5,000 idle sockets, a frame sent a byte a second, a viewer
 # that never reads. Each: documented errors, others served, recovery, no acknowledged frame lost.
