@@ -292,9 +292,9 @@ public struct PenDetector: Detector {
     }
 
     /// Splits a component's pixels (in raster order) into `k` parts: farthest-point seeds, then 8 rounds of
-    /// k-means on pixel coordinates (on a subsample of about 1,200 pixels when the component is large).
+    /// k-means on pixel coordinates (on a subsample of at most 1,200 pixels when the component is large).
     static func kmeans(_ pixels: [Int32], width: Int, k: Int) -> [Part] {
-        let step = max(1, pixels.count / 1200)
+        let step = max(1, (pixels.count + 1199) / 1200)
         let sample = stride(from: 0, to: pixels.count, by: step).map { pixels[$0] }
         func point(_ p: Int32) -> (Double, Double) { (Double(Int(p) % width), Double(Int(p) / width)) }
         let points = sample.map(point)
