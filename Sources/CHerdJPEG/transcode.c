@@ -19,8 +19,15 @@
 #define HERDJPEG_INLINE __attribute__((always_inline))
 
 // Hot per-block functions are built twice on x86-64 Linux, for AVX2+FMA (x86-64-v3) and for the
-// baseline, and the loader picks one per machine (ifunc); elsewhere they are built once.
-#if defined(__x86_64__) && defined(__linux__) && defined(__clang__)
+// baseline, and the loader picks one per machine (ifunc); elsewhere they are built once. Not under
+// ThreadSanitizer: the loader runs an ifunc's resolver before the TSan runtime is up, and the
+// instrumented resolver crashed every TSan test process at load.
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define HERDJPEG_NO_CLONES 1
+#endif
+#endif
+#if defined(__x86_64__) && defined(__linux__) && defined(__clang__) && !defined(HERDJPEG_NO_CLONES)
 #define HERDJPEG_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define HERDJPEG_CLONES

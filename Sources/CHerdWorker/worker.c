@@ -172,16 +172,17 @@ static int herdworker_seccomp(void) { return 0; }
 #endif
 
 #if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HERDWORKER_ASAN 1
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define HERDWORKER_SANITIZED 1
 #endif
 #endif
 
-// The address space a limit of `memory_bytes` allows. AddressSanitizer builds (the sanitizer test run)
-// have already reserved terabytes of shadow and allocator space at start, so there the limit is what is
-// mapped now plus `memory_bytes`: the same headroom for the frame's allocations, which ASan maps afresh.
+// The address space a limit of `memory_bytes` allows. Address and Thread Sanitizer builds (the sanitizer
+// test runs) have already reserved terabytes of shadow and allocator space at start, so there the limit
+// is what is mapped now plus `memory_bytes`: the same headroom for the frame's allocations, which the
+// sanitizer maps afresh.
 static rlim_t herdworker_address_space_limit(int64_t memory_bytes) {
-#ifdef HERDWORKER_ASAN
+#ifdef HERDWORKER_SANITIZED
     unsigned long pages = 0;
     FILE *statm = fopen("/proc/self/statm", "r");
     if (statm) {
