@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Swift tests under a sanitizer, each in its own build (.build-asan, .build-tsan):
 #   scripts/sanitize.sh [address]   every test under AddressSanitizer, LeakSanitizer on the unit tests
-#   scripts/sanitize.sh thread      the server and command tests under ThreadSanitizer
+#   scripts/sanitize.sh thread      every test under ThreadSanitizer
 # Not yet part of scripts/test.sh: each extra build takes 8-15 minutes on 2 cores, which CI's 30 minutes
 # do not hold (docs/reliability.md). Reports go to out/sanitizer/; any report fails the run.
 set -euo pipefail
@@ -25,7 +25,9 @@ thread)
   swift build --build-tests --sanitize=thread --scratch-path "$build"
   # The servers the tests boot, their codec workers and the `herdlens` commands they run are TSan builds
   # too; every race report is written, none stops the run.
-  TSAN_OPTIONS="halt_on_error=0:log_path=$PWD/out/sanitizer/tsan" SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=3 \
+  tsan="halt_on_error=0:log_path=$PWD/out/sanitizer/tsan"
+  TSAN_OPTIONS="$tsan" swift test --skip-build --sanitize=thread --scratch-path "$build" --disable-xctest --skip 'HerdServerTests|HerdlensTests'
+  TSAN_OPTIONS="$tsan" SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=3 \
     swift test --skip-build --sanitize=thread --scratch-path "$build" --disable-xctest --filter 'HerdServerTests|HerdlensTests'
   ;;
 *)
