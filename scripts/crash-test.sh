@@ -41,8 +41,18 @@ cat > "$WORK/config.json" <<JSON
 {"recording": {"commitWindowSeconds": 0.02, "segmentMaxBytes": 1048576, "checkpointSeconds": 1, "minFreeBytes": 0$RETENTION}}
 JSON
 SERVER_PID=""; DEVICE_PID=""; CHURN_PID=""
+# The churn loop and the simulator it is running: stopped first so that it starts no other, then both
+# killed (killing the loop alone would leave its simulator running, orphaned).
+stop_churn() {
+    [ -n "$CHURN_PID" ] || return 0
+    kill -STOP "$CHURN_PID" 2>/dev/null || true
+    pkill -9 -P "$CHURN_PID" 2>/dev/null || true
+    kill -9 "$CHURN_PID" 2>/dev/null || true
+    wait "$CHURN_PID" 2>/dev/null || true
+    CHURN_PID=""
+}
 cleanup() {
-    [ -n "$CHURN_PID" ] && kill -9 "$CHURN_PID" 2>/dev/null || true
+    stop_churn
     [ -n "$DEVICE_PID" ] && kill -9 "$DEVICE_PID" 2>/dev/null || true
     [ -n "$SERVER_PID" ] && kill -9 "$SERVER_PID" 2>/dev/null || true
     if [ "${KEEP:-0}" != 1 ]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
@@ -84,7 +94,7 @@ for round in $(seq 1 "$ROUNDS"); do
     start_server
 done
 sleep 1
-if [ -n "$CHURN_PID" ]; then kill -9 "$CHURN_PID" 2>/dev/null; wait "$CHURN_PID" 2>/dev/null || true; CHURN_PID=""; fi
+stop_churn
 kill -TERM "$DEVICE_PID"; wait "$DEVICE_PID" 2>/dev/null || true; DEVICE_PID=""
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
 grep -h "recovered after an unclean stop" "$WORK/server.log" | sed 's/^/  recovery: /' | tail -n "$ROUNDS" || true
@@ -95,7 +105,7 @@ if [ "$PURGE" = 1 ]; then
     start_server
     sleep 1
     kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
-    grep "session purged" "$WORK/server.log" | grep -o 's-[A-Za-z0-9_-]*' | sort -u >"$WORK/purged.txt" || true
+    grep "session purged" "$WORK/server.log" | grep -o 'herd.session=s-[A-Za-z0-9_-]*' | cut -d= -f2 | sort -u >"$WORK/purged.txt" || true
     purged=$(wc -l <"$WORK/purged.txt")
     echo "$purged sessions purged during the run, $(grep -c 'an interrupted purge was finished' "$WORK/server.log" || true) of the purges interrupted by a kill and finished by recovery"
     [ "$purged" -gt 0 ] || { echo "no purge happened: the test did not test purging"; status=1; }

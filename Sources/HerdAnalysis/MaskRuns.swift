@@ -1,8 +1,8 @@
 /// The horizontal runs of one value in a binary mask, grouped into 4-connected components.
 ///
-/// Labelling by runs instead of by pixels (one scan of the pixels, then a union-find over the runs,
-/// a few thousand at the working size) is what keeps hole filling and labelling under a tenth of a
-/// millisecond: a flood fill pushed every pixel of the floor on a stack.
+/// Labelling by runs instead of by pixels: one scan of the pixels, then a union-find over the runs (a
+/// few thousand at the working size). The flood fill it replaced pushed every pixel of the floor on a
+/// stack, and was the detector's hottest code in `perf` (docs/performance.md).
 struct MaskRuns {
     /// The row, first column and one past the last column of each run, in raster order.
     private(set) var row: [Int32] = []

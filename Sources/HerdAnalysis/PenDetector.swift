@@ -142,7 +142,7 @@ public struct PenDetector: Detector {
         for c in kept {
             let ratio = Double(area[c]) / typicalArea
             var pigs = max(1, Int((ratio + parameters.splitRounding).rounded(.down)))
-            if pigs == 2 && Self.solidity(runs, componentRuns[c]) > parameters.maxSolidityToSplit { pigs = 1 }
+            if pigs == 2 && Self.solidity(runs, componentRuns[c], pixels: area[c]) > parameters.maxSolidityToSplit { pigs = 1 }
             if pigs == 1 {
                 var x0 = w, y0 = h, x1 = 0, y1 = 0
                 for r in componentRuns[c] {
@@ -166,17 +166,15 @@ public struct PenDetector: Detector {
     }
 
     /// Area over convex-hull area (1 for a convex blob); the hull of the rows' extremes.
-    static func solidity(_ runs: MaskRuns, _ componentRuns: [Int]) -> Double {
+    static func solidity(_ runs: MaskRuns, _ componentRuns: [Int], pixels: Int) -> Double {
         // The component's runs are in raster order: each row's first run starts it, its last ends it.
         var points: [(Double, Double)] = []
-        var pixelCount = 0
         var index = 0
         while index < componentRuns.count {
             let y = runs.row[componentRuns[index]]
             let first = Double(runs.start[componentRuns[index]])
             var last = index
             while last + 1 < componentRuns.count && runs.row[componentRuns[last + 1]] == y { last += 1 }
-            for r in componentRuns[index...last] { pixelCount += Int(runs.end[r] - runs.start[r]) }
             let right = Double(runs.end[componentRuns[last]])
             let top = Double(y)
             points.append((first, top)); points.append((right, top))
@@ -204,7 +202,7 @@ public struct PenDetector: Detector {
             twice += a.0 * b.1 - b.0 * a.1
         }
         let hullArea = abs(twice) / 2
-        return hullArea > 0 ? min(1, Double(pixelCount) / hullArea) : 1
+        return hullArea > 0 ? min(1, Double(pixels) / hullArea) : 1
     }
 
     /// Whether the picture has (almost) no colour: an infrared night camera. The median saturation
@@ -327,8 +325,7 @@ public struct PenDetector: Detector {
     /// With Hamerly's bounds: a point keeps its centre without a scan while its distance to it (an upper
     /// bound, grown by that centre's move) is under both a lower bound on its distance to every other
     /// centre (shrunk by the largest move) and half the gap from its centre to the nearest other one. A
-    /// point is scanned again only near a boundary, so a 30-pig huddle's later rounds cost a fraction of a
-    /// scan each, with the same assignments.
+    /// point is scanned again only near a boundary, with the same assignments as a scan of every centre.
     static func lloyd(_ points: [(Double, Double)], centres start: [(Double, Double)], rounds: Int) -> [(Double, Double)] {
         var centres = start
         let k = centres.count, n = points.count
