@@ -20,8 +20,10 @@ python3 Tests/Browser/auditor_test.py --herdlens .build/debug/herdlens --screens
 # servers booted by other tests in the same process missed their clients' read deadlines (seen in
 # CI); 50 socket tests started at once (each a server, codec workers, clients masking WebSocket
 # frames in a debug build) did the same under load. A server in production has its pool to itself.
-swift test --skip-build --skip 'HerdServerTests|HerdlensTests'
-SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=6 swift test --skip-build --filter 'HerdServerTests|HerdlensTests'
+# Each under a deadline (scripts/watched.py): a test that ignores cancellation outlives its suite's time
+# limit, so a hang is stopped there with the names of the tests still running and a backtrace.
+scripts/watched.py 15 -- swift test --skip-build --skip 'HerdServerTests|HerdlensTests'
+SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=6 scripts/watched.py 15 -- swift test --skip-build --filter 'HerdServerTests|HerdlensTests'
 # Export as an auditor's tools read it: MCAP through the Python mcap package, bundles through zipfile and
 # `herdlens verify` (pinned, unpinned, tampered), the audit log through `herdlens audit verify`.
 python3 scripts/check-export.py --herdlens .build/debug/herdlens

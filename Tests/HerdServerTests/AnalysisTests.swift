@@ -10,7 +10,7 @@ import NIOCore
 import Testing
 import WSClient
 
-@Suite("Analysis over real sockets: configuration, alerts, acknowledgement, the recording")
+@Suite("Analysis over real sockets: configuration, alerts, acknowledgement, the recording", .timeLimit(.minutes(3)))
 struct AnalysisTests {
     typealias Signal = LiveStreamingTests.Signal
 

@@ -39,9 +39,9 @@ struct ComposeCommandTests {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        // A compose that hangs is killed: the reads below then end, and the test fails on the status.
-        let deadline = DispatchWorkItem { [process] in if process.isRunning { process.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(60), execute: deadline)
+        // A command that hangs is killed (SIGKILL: a hung one may not answer SIGTERM): the reads below
+        // then end, and the test fails on the status.
+        let deadline = ProcessDeadline.killAfter(60, process)
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
