@@ -51,6 +51,20 @@ stop_churn() {
     wait "$CHURN_PID" 2>/dev/null || true
     CHURN_PID=""
 }
+# SIGTERM, then up to SECONDS for a clean exit; a process still running then is killed and reported
+# (a stop that hangs is a defect, and must not hold the run until CI's limit).
+stop_within() {
+    local pid="$1" seconds="$2" what="$3"
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for _ in $(seq 1 $((seconds * 10))); do
+        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+        sleep 0.1
+    done
+    echo "$what did not stop within $seconds s of SIGTERM: killed"
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    return 1
+}
 cleanup() {
     stop_churn
     [ -n "$DEVICE_PID" ] && kill -9 "$DEVICE_PID" 2>/dev/null || true
@@ -95,16 +109,19 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 sleep 1
 stop_churn
-kill -TERM "$DEVICE_PID"; wait "$DEVICE_PID" 2>/dev/null || true; DEVICE_PID=""
-kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+status=0
+stop_within "$DEVICE_PID" 20 "the simulated device" || status=1
+DEVICE_PID=""
+stop_within "$SERVER_PID" 30 "the server" || status=1
+SERVER_PID=""
 grep -h "recovered after an unclean stop" "$WORK/server.log" | sed 's/^/  recovery: /' | tail -n "$ROUNDS" || true
 
-status=0
 if [ "$PURGE" = 1 ]; then
     # One clean start more: recovery removes what a kill left moved aside, then it stops.
     start_server
     sleep 1
-    kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+    stop_within "$SERVER_PID" 30 "the server" || status=1
+    SERVER_PID=""
     grep "session purged" "$WORK/server.log" | grep -o 'herd.session=s-[A-Za-z0-9_-]*' | cut -d= -f2 | sort -u >"$WORK/purged.txt" || true
     purged=$(wc -l <"$WORK/purged.txt")
     echo "$purged sessions purged during the run, $(grep -c 'an interrupted purge was finished' "$WORK/server.log" || true) of the purges interrupted by a kill and finished by recovery"
