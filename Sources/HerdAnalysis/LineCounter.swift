@@ -16,6 +16,12 @@ import HerdProtocol
 /// the box of a track that crossed the same line the same way in the last `duplicateFrames` frames
 /// is that pig again, and is not counted.
 ///
+/// Two pigs close together are often one box for a while, followed by one track. When the box splits,
+/// the pig that leaves it gets a new track, perhaps already past the line it crossed inside the box. A
+/// new track whose box lies at least `splitOverlap` (of its area) inside the box a live track had in
+/// the last few frames, while that track's box shrank, split off from it: it takes that track's side,
+/// so its crossing counts (on the frame where it is first seen on the new side).
+///
 /// Net counts per line are `in − out`. After a restart the totals are rebuilt from the recorded
 /// crossings (`restore`); tracks begin afresh.
 public struct LineCounter: Sendable {
@@ -30,6 +36,8 @@ public struct LineCounter: Sendable {
         public var duplicateOverlap = 0.3
         /// How recent (frames) a crossing must be to make another a duplicate.
         public var duplicateFrames = 10
+        /// How much of a new track's box must lie inside a live track's recent box for a split (0: off).
+        public var splitOverlap = 0.5
         public init() {}
     }
 
@@ -52,6 +60,11 @@ public struct LineCounter: Sendable {
     private var recent: [(line: Int, track: Int, direction: Crossing.Direction, seq: UInt64)] = []
     /// Where each track was last matched, and in which frame.
     private var lastSeen: [Int: (centre: PixelPoint, seq: UInt64)] = [:]
+    /// Each matched track's boxes of the last `splitWindow` frames (for splits).
+    private var history: [Int: [(seq: UInt64, rect: PixelRect)]] = [:]
+    /// Frames a split may be looked for after it happened: a new track is confirmed, and so first
+    /// seen here, a few frames after its box left the other's.
+    static let splitWindow: UInt64 = 6
 
     private struct Key: Hashable {
         var line: Int
@@ -106,6 +119,7 @@ public struct LineCounter: Sendable {
                 guard abs(distance) > parameters.deadband else { continue }
                 let side = distance > 0 ? 1 : -1
                 guard var state = sides[key] ?? handover(line: index, to: centre, size: max(track.rect.width, track.rect.height), seq: seq, matched: matchedNow)
+                    ?? splitSide(line: index, track: id, rect: track.rect, seq: seq, tracks: tracks)
                 else {
                     sides[key] = Side(established: side)
                     continue
@@ -133,13 +147,38 @@ public struct LineCounter: Sendable {
                 sides[key] = state
             }
             lastSeen[id] = (centre, seq)
+            history[id, default: []].append((seq, track.rect))
         }
         recent.removeAll { seq - min(seq, $0.seq) > UInt64(max(0, parameters.duplicateFrames)) }
         // Sides of ended tracks stay a while, for a handover; then they go.
         let horizon = UInt64(max(0, parameters.handoverFrames))
         lastSeen = lastSeen.filter { live.contains($0.key) || seq - min(seq, $0.value.seq) <= horizon }
         sides = sides.filter { lastSeen[$0.key.track] != nil }
+        history = history.compactMapValues { boxes in
+            let kept = boxes.filter { seq - min(seq, $0.seq) < Self.splitWindow }
+            return kept.isEmpty ? nil : kept
+        }
         return crossings
+    }
+
+    /// The side of the live, matched track that `track` (new on `line`) split off from: the one whose
+    /// box of an earlier frame in the window holds the most of `rect` (at least `splitOverlap` of it),
+    /// and whose box now is smaller than it was then. Nil when there is none.
+    private func splitSide(line: Int, track: Int, rect: PixelRect, seq: UInt64, tracks: [Tracker.Track]) -> Side? {
+        guard parameters.splitOverlap > 0, rect.width > 0, rect.height > 0 else { return nil }
+        var best: (side: Int, inside: Double)?
+        for other in tracks where other.matched && other.id != nil && other.id != track {
+            guard let parent = other.id, let side = sides[Key(line: line, track: parent)]?.established, let boxes = history[parent] else { continue }
+            let now = other.rect.width * other.rect.height
+            for box in boxes where box.seq < seq && now < 0.85 * box.rect.width * box.rect.height {
+                let w = min(rect.x + rect.width, box.rect.x + box.rect.width) - max(rect.x, box.rect.x)
+                let h = min(rect.y + rect.height, box.rect.y + box.rect.height) - max(rect.y, box.rect.y)
+                guard w > 0, h > 0 else { continue }
+                let inside = w * h / (rect.width * rect.height)
+                if inside >= parameters.splitOverlap, inside > (best?.inside ?? 0) { best = (side, inside) }
+            }
+        }
+        return best.map { Side(established: $0.side) }
     }
 
     /// Whether `track`'s box overlaps (by `duplicateOverlap` of the smaller box) the box, in this frame,

@@ -176,6 +176,36 @@ struct TrackerTests {
         #expect(plain.net("ramp") == 0)
     }
 
+    @Test("two pigs in one box: the one that leaves it already past the line counts, on the frame it is first seen; without the split rule it is lost")
+    func splitOffPastTheLine() {
+        let line = CountingLine(id: "ramp", from: PixelPoint(x: 500, y: 720), to: PixelPoint(x: 500, y: 0))
+        func run(_ parameters: LineCounter.Parameters) -> [Crossing] {
+            var counter = LineCounter(lines: [line], parameters: parameters)
+            var crossings: [Crossing] = []
+            var seq: UInt64 = 0
+            // One box (220 wide) over two pigs walking together, its centre still on the out side.
+            for x in stride(from: 300.0, through: 470, by: 10) {
+                seq += 1
+                crossings += counter.update(seq: seq, tracks: Self.tracks([(1, x, 300, 220, 60)]))
+            }
+            // The box splits: track 1 keeps the pig behind (out side); the pig ahead, its box inside the
+            // old one and past the line, is track 2. A pig far away (track 3) appears at the same time.
+            for step in 0..<12 {
+                seq += 1
+                let dx = Double(step) * 10
+                crossings += counter.update(seq: seq, tracks: Self.tracks([(1, 420 + dx, 300, 100, 60), (2, 540 + dx, 300, 100, 60), (3, 900, 100, 100, 60)]))
+            }
+            return crossings
+        }
+        let crossings = run(LineCounter.Parameters())
+        #expect(crossings.map(\.trackId) == [2, 1] && crossings.allSatisfy { $0.direction == .in }, "\(crossings)")
+        // Track 2 is first seen on the in side at frame 19 (where its box, 490...590, is on the line).
+        #expect(crossings.first?.seq == 19, "\(crossings)")
+        var off = LineCounter.Parameters()
+        off.splitOverlap = 0
+        #expect(run(off).map(\.trackId) == [1])
+    }
+
     @Test("a coasting track keeps its box's size (a shrinking box once reached 1x1 in a few frames)")
     func coastingSize() {
         var tracker = Tracker()
