@@ -68,6 +68,19 @@ final class RequestHeadGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
+    /// Graceful shutdown asks every connection to quiesce. One that has sent nothing since its last
+    /// response (or nothing at all) is closed now: on a connection that never sent a head no Hummingbird
+    /// handler is installed yet to hear the request, and the server waited for such a connection for
+    /// ever (SIGTERM with one idle preconnect never exited). A head under way is answered or runs into
+    /// its deadline; a request in progress is left to finish.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent, !inRequest, !headStarted, !refused, pendingRefusal == nil {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         guard lingering, mode == .all else { return context.close(mode: mode, promise: promise) }
         if let promise { heldCloses.append(promise) }

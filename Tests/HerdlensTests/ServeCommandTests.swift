@@ -69,6 +69,56 @@ struct ServeCommandTests {
         #expect(deviceStopped && device.terminationStatus == 0, "simulated device did not stop on SIGTERM")
     }
 
+    @Test("SIGTERM ends the server at once though clients hold a connection that never sent a request (a preconnect) and one idle after its response")
+    func sigtermWithIdleConnections() async throws {
+        let dir = try cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (server, output) = try await startServer(["serve", "--data", dir.path, "--port", "0", "--log-level", "warning"])
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        let port = try #require(Self.port(in: output), "\(output)")
+        // A connection that sends nothing: before the fix no handler heard the shutdown on it, and the
+        // server waited for it for ever (a test client's unused connection held CI for 45 minutes).
+        let preconnect = try #require(Self.openSocket(port: port))
+        defer { close(preconnect) }
+        // A keep-alive connection, idle after one answered request.
+        let kept = try #require(Self.openSocket(port: port))
+        defer { close(kept) }
+        let request = Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+        #expect(request.withUnsafeBytes { send(kept, $0.baseAddress, $0.count, 0) } == request.count)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = buffer.withUnsafeMutableBytes { recv(kept, $0.baseAddress, $0.count, 0) }
+        #expect(n > 0 && String(decoding: buffer[0..<max(0, n)], as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+        server.terminate()  // SIGTERM
+        let stopped = await ProcessDeadline.exit(server, within: 10)
+        #expect(stopped, "server still running 10 s after SIGTERM with two idle connections open (killed)")
+        #expect(server.terminationReason == .exit && server.terminationStatus == 0)
+        // Both were closed by the server: a read sees the end (0), not a timeout.
+        for fd in [preconnect, kept] {
+            let end = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            #expect(end == 0, "connection \(fd) read \(end) (errno \(errno))")
+        }
+    }
+
+    /// A connected TCP socket to the local port (5 s receive timeout), or nil.
+    static func openSocket(port: Int) -> Int32? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else {
+            close(fd)
+            return nil
+        }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return fd
+    }
+
     @Test("--demo never wipes a data directory it did not make, and needs a fixed port")
     func demoRefusals() async throws {
         let dir = try cli.temporaryDirectory()
