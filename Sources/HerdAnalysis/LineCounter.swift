@@ -65,6 +65,9 @@ public struct LineCounter: Sendable {
     /// Frames a split may be looked for after it happened: a new track is confirmed, and so first
     /// seen here, a few frames after its box left the other's.
     static let splitWindow: UInt64 = 6
+    /// A split leaves the old track's box at most this fraction of the area it had in the earlier frame
+    /// (a pig that leaves a two-pig box takes much of it along; on the busy ramp one of 20,700 px² was 8,900 px² three frames later).
+    static let splitShrink = 0.85
 
     private struct Key: Hashable {
         var line: Int
@@ -170,7 +173,7 @@ public struct LineCounter: Sendable {
         for other in tracks where other.matched && other.id != nil && other.id != track {
             guard let parent = other.id, let side = sides[Key(line: line, track: parent)]?.established, let boxes = history[parent] else { continue }
             let now = other.rect.width * other.rect.height
-            for box in boxes where box.seq < seq && now < 0.85 * box.rect.width * box.rect.height {
+            for box in boxes where box.seq < seq && now < Self.splitShrink * box.rect.width * box.rect.height {
                 let w = min(rect.x + rect.width, box.rect.x + box.rect.width) - max(rect.x, box.rect.x)
                 let h = min(rect.y + rect.height, box.rect.y + box.rect.height) - max(rect.y, box.rect.y)
                 guard w > 0, h > 0 else { continue }

@@ -70,7 +70,7 @@ final class RequestHeadGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Graceful shutdown asks every connection to quiesce. One that has sent nothing since its last
     /// response (or nothing at all) is closed now: on a connection that never sent a head no Hummingbird
-    /// handler is installed yet to hear the request, and the server waited for such a connection for
+    /// handler is installed yet to hear the shutdown, and the server waited for such a connection for
     /// ever (SIGTERM with one idle preconnect never exited). A head under way is answered or runs into
     /// its deadline; a request in progress is left to finish.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
