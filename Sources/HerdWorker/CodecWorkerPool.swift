@@ -35,6 +35,8 @@ public final class CodecWorkerPool: Sendable {
         /// Requests waiting per worker past which new ones are refused with `workerUnavailable`.
         public var maxQueuedPerWorker: Int
         public var limits: DecodeLimits
+        /// Where each worker's empty working directory is made (removed again once the worker runs).
+        public var workingDirectoryParent: String = FileManager.default.temporaryDirectory.path
 
         public init(
             executable: String, workers: Int = 2, deadline: Duration = .seconds(10), memoryLimitMB: Int = 2048,

@@ -35,7 +35,7 @@ final class CodecWorkerProcess {
 
     /// Starts a worker in a fresh private directory and waits for its hello.
     static func spawn(_ configuration: CodecWorkerPool.Configuration) throws(CodecWorkerError) -> CodecWorkerProcess {
-        var template = Array((FileManager.default.temporaryDirectory.path + "/herdlens-worker-XXXXXX").utf8CString)
+        var template = Array((configuration.workingDirectoryParent + "/herdlens-worker-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw .unavailable("cannot make a worker directory: errno \(errno)") }
         let directory = String(cString: made)
         let arguments = [
@@ -59,6 +59,9 @@ final class CodecWorkerProcess {
             guard message.op == .hello, let hello = try? JSONDecoder().decode(WorkerHello.self, from: Data(message.json)) else {
                 throw WorkerIOError.malformed
             }
+            // The worker has made the empty directory its working directory and is confined; it never
+            // needs the name again. Removed now, it is not left behind when the server is killed.
+            rmdir(directory)
             return CodecWorkerProcess(pid: pid, toChild: toChild, fromChild: fromChild, directory: directory, hello: hello)
         } catch {
             // Adopt what we have so deinit kills, reaps and cleans up.

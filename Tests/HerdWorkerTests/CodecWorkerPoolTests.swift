@@ -191,6 +191,22 @@ struct CodecWorkerPoolTests {
         #expect(!probe.createdFile)
     }
 
+    @Test("a worker's empty working directory is gone once it runs, so a killed server leaves none behind")
+    func workingDirectoryRemoved() async throws {
+        let parent = NSTemporaryDirectory() + "herdworker-test-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        var configuration = CodecWorkerPool.Configuration(executable: CodecWorkerPool.Configuration.defaultExecutable(), workers: 1)
+        configuration.workingDirectoryParent = parent
+        let pool = CodecWorkerPool(configuration: configuration, logger: Self.logger)
+        defer { pool.shutdown() }
+        let probe = try await pool.probe(readablePath: SampleFrames.url("frames", "pen-day-720p.jpg").path)
+        #expect(!probe.createdFile)
+        let pid = try #require(pool.workerPIDs.first ?? nil)
+        #expect(kill(pid, 0) == 0, "the worker still runs")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent) == [])
+    }
+
     @Test("a missing worker executable refuses frames with workerUnavailable")
     func missingExecutable() async throws {
         let pool = CodecWorkerPool(configuration: .init(executable: "/nonexistent/herdlens-codec-worker"), logger: Self.logger)
