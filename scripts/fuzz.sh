@@ -4,7 +4,9 @@
 # (the herdlens-fuzz product, built by SwiftPM with -sanitize=fuzzer,address). See Fuzz/README.md.
 #
 #   scripts/fuzz.sh TARGET SECONDS [libFuzzer flags...]   # fuzz one harness; findings land in .build-fuzz/findings/TARGET
-#   scripts/fuzz.sh --regress [SECONDS]                   # every harness over its seeds and regressions, then SECONDS (default 10) of fuzzing (CI)
+#   scripts/fuzz.sh --regress [SECONDS] [--c-only]        # every harness (or the C ones) over its seeds and regressions, then SECONDS (default 10) of fuzzing
+#   scripts/fuzz.sh --replay BIN                          # the Swift harnesses' seeds and regressions through BIN, a plain build of
+#                                                         # herdlens-fuzz (CI: the ASan test build's), no fuzzing and no second build
 #   scripts/fuzz.sh --list
 #
 # Seeds come from SampleFrames (variants, malformed, hostile), prefixed with the control bytes each
@@ -25,6 +27,8 @@ command -v "$cc" >/dev/null || { echo "clang not found (it ships with the Swift 
 flags=(-g -O2 -fuse-ld=lld -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -IFuzz)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 export SWIFT_BACKTRACE=enable=no  # Swift's crash handler confuses ASan
+# The herdlens-fuzz that writes the Swift harnesses' real seeds: the fuzz build's, or --replay's.
+fuzz_bin=$PWD/$spm/debug/herdlens-fuzz
 # The Swift recording harnesses make one real recording here and reuse it, so seeds chain with it.
 export HERDLENS_FUZZ_HOME=${HERDLENS_FUZZ_HOME:-$PWD/$out/home}
 mkdir -p "$HERDLENS_FUZZ_HOME"
@@ -113,7 +117,7 @@ PY
       ;;
     segment_reader|segment_recovery|bundle_reader)
       # Real inputs: the segments of a session recorded by the real Recorder, its exported bundle.
-      ASAN_OPTIONS=detect_leaks=0 "$spm/debug/herdlens-fuzz" seeds "$t" "$dir" >&2 ;;
+      ASAN_OPTIONS=detect_leaks=0 "$fuzz_bin" seeds "$t" "$dir" >&2 ;;
     jpeg_encode) printf '\x3f\x00\x2f\x00\x01\x55\x02\x00\x10\x80\xf0\x33' > "$dir/small-rgb" ;;
     freetype_text)
       printf '\x20Consignment HK-2026-11-20-0042 \xe7\xb2\xa4B\xc2\xb712345' > "$dir/plate"
@@ -138,7 +142,9 @@ case "${1:-}" in
   --list) printf '%s\n' "${targets[@]}" ;;
   --regress)
     secs=${2:-10}
+    [[ ${3:-} == --c-only ]] && c_only=1
     for t in "${targets[@]}"; do
+      [[ -n ${c_only:-} ]] && is_swift "$t" && continue
       build "$t"
       seed "$t"
       mkdir -p "Fuzz/regressions/$t"
@@ -153,7 +159,24 @@ case "${1:-}" in
       fi
       grep -E '^stat::number_of_executed_units|^#[0-9]+ +DONE' "$log" | tail -n 2
     done
-    echo "fuzz regressions: ${#targets[@]} harnesses clean" ;;
+    echo "fuzz regressions: ${c_only:+the C }harnesses clean" ;;
+  --replay)
+    [[ -x ${2:-} ]] || { echo "usage: scripts/fuzz.sh --replay PATH/TO/herdlens-fuzz" >&2; exit 64; }
+    fuzz_bin=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+    # A plain build replays every file named and exits; any sanitizer report or trap fails the run.
+    export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/scripts/lsan.supp:print_suppressions=0}
+    for t in $swift_targets; do
+      seed "$t"
+      mkdir -p "Fuzz/regressions/$t" "$out/findings"
+      log=$out/findings/$t.replay.log
+      if ! "$fuzz_bin" "$t" "$out/corpus/$t" "Fuzz/regressions/$t" > "$log" 2>&1; then
+        tail -n 40 "$log" >&2
+        echo "$t: an input failed under $fuzz_bin (see $log)" >&2
+        exit 1
+      fi
+      tail -n 1 "$log"
+    done
+    echo "fuzz replays: the Swift harnesses clean" ;;
   ""|-h|--help) sed -n '2,12p' "$0"; exit 64 ;;
   *)
     [[ $# -ge 2 ]] || { echo "usage: scripts/fuzz.sh TARGET SECONDS" >&2; exit 64; }

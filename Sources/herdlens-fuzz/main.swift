@@ -47,6 +47,7 @@ default:
         return herdfuzz_run_driver(&argc, &argv) { data, size in Harnesses.runSelected(data, size) }
     }
     if status != -1 { exit(status) }
+    cStrings.forEach { free($0) }  // no driver kept them (LeakSanitizer checks the replay)
     // A plain build: replay every file named, or every file in the directories named.
     var replayed = 0
     for path in arguments.dropFirst(2) where !path.hasPrefix("-") {
