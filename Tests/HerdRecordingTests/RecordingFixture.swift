@@ -2,7 +2,15 @@ import Foundation
 import HerdProtocol
 import HerdTesting
 import Logging
+import Synchronization
 @testable import HerdRecording
+
+/// The fixtures' data directories, removed when the test process exits (a fixture is a value, copied
+/// about, and a recorder may still write in its directory after the test's last use of it).
+private let fixtureDirectories = Mutex<[String]>([])
+private let removeFixtureDirectoriesAtExit: Void = {
+    atexit { fixtureDirectories.withLock { $0.forEach { try? FileManager.default.removeItem(atPath: $0) } } }
+}()
 
 /// A recorder over a fresh temporary data directory, with helpers that read and damage its segments.
 struct RecordingFixture {
@@ -12,6 +20,8 @@ struct RecordingFixture {
     init(window: Double = 0.005, _ tune: (inout RecorderConfiguration) -> Void = { _ in }) {
         dataDirectory = NSTemporaryDirectory() + "herdrec-\(UUID().uuidString.prefix(8))"
         try? FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        _ = removeFixtureDirectoriesAtExit
+        fixtureDirectories.withLock { [dataDirectory] in $0.append(dataDirectory) }
         configuration = RecorderConfiguration(dataDirectory: dataDirectory)
         configuration.commitWindowSeconds = window
         configuration.minFreeBytes = 0
