@@ -85,9 +85,9 @@ public struct AnalysisConfig: Sendable, Hashable, Codable {
             t.firstStageIoU > 0, t.secondStageIoU > 0
         else { throw Invalid(description: "tracker: 0 ≤ lowConfidence ≤ highConfidence ≤ 1, frame counts and IoUs positive") }
         guard counting.holdFrames >= 1, counting.deadband >= 0, counting.handoverRadius >= 0, counting.handoverRadius <= 10, counting.handoverFrames >= 0,
-            counting.splitOverlap >= 0, counting.splitOverlap <= 1
+            counting.splitOverlap >= 0, counting.splitOverlap <= 1, counting.occludedOverlap >= 0, counting.occludedOverlap <= 1
         else {
-            throw Invalid(description: "counting: holdFrames ≥ 1, deadband ≥ 0, 0 ≤ handoverRadius ≤ 10, handoverFrames ≥ 0, 0 ≤ splitOverlap ≤ 1")
+            throw Invalid(description: "counting: holdFrames ≥ 1, deadband ≥ 0, 0 ≤ handoverRadius ≤ 10, handoverFrames ≥ 0, 0 ≤ splitOverlap ≤ 1, 0 ≤ occludedOverlap ≤ 1")
         }
         guard alerts.clearAfterSeconds > 0, alerts.quietSeconds >= 0, alerts.maxAlerts >= 1 else { throw Invalid(description: "alerts: clearAfterSeconds > 0, maxAlerts ≥ 1") }
         let p = pen

@@ -22,6 +22,14 @@ import HerdProtocol
 /// the last few frames, while that track's box shrank, split off from it: it takes that track's side,
 /// so its crossing counts (on the frame where it is first seen on the new side).
 ///
+/// A pig that walks into another's box and stays hidden in it (one overtaking another) loses its
+/// track, which coasts on its motion. When the box that hides it crosses a line, a coasting track whose
+/// predicted box lies at least `occludedOverlap` (of its area) inside that box, that was apart from it
+/// (less than `occludedOverlap` inside it) when last seen, and that is still established on the side
+/// the box left, crossed with it: it counts too, on the same frame. A fragment of a pig, lost inside
+/// its own pig's box, was never apart from it and does not count. Should the hidden pig come out on the
+/// side it started from after all, its track crosses back and the count is corrected.
+///
 /// Net counts per line are `in − out`. After a restart the totals are rebuilt from the recorded
 /// crossings (`restore`); tracks begin afresh.
 public struct LineCounter: Sendable {
@@ -38,6 +46,8 @@ public struct LineCounter: Sendable {
         public var duplicateFrames = 10
         /// How much of a new track's box must lie inside a live track's recent box for a split (0: off).
         public var splitOverlap = 0.5
+        /// How much of a coasting track's box must lie inside a crossing box to cross with it (0: off).
+        public var occludedOverlap = 0.5
         public init() {}
     }
 
@@ -62,6 +72,9 @@ public struct LineCounter: Sendable {
     private var lastSeen: [Int: (centre: PixelPoint, seq: UInt64)] = [:]
     /// Each matched track's boxes of the last `splitWindow` frames (for splits).
     private var history: [Int: [(seq: UInt64, rect: PixelRect)]] = [:]
+    /// For each track, how much of its box lay inside each other matched track's box (by id) in the
+    /// frame it was last matched (for pigs hidden by another).
+    private var insideWhenLastMatched: [Int: [Int: Double]] = [:]
     /// Frames a split may be looked for after it happened: a new track is confirmed, and so first
     /// seen here, a few frames after its box left the other's.
     static let splitWindow: UInt64 = 6
@@ -111,6 +124,17 @@ public struct LineCounter: Sendable {
         var crossings: [Crossing] = []
         var live = Set<Int>()
         let matchedNow = Set(tracks.filter(\.matched).compactMap(\.id))
+        if parameters.occludedOverlap > 0 {
+            let visible = tracks.filter { $0.matched && $0.id != nil }
+            for a in visible {
+                var inside: [Int: Double] = [:]
+                for b in visible where b.id != a.id {
+                    let fraction = Self.fraction(of: a.rect, inside: b.rect)
+                    if fraction > 0 { inside[b.id!] = fraction }
+                }
+                insideWhenLastMatched[a.id!] = inside
+            }
+        }
         for track in tracks {
             guard let id = track.id else { continue }
             live.insert(id)
@@ -144,6 +168,7 @@ public struct LineCounter: Sendable {
                         count(crossing)
                         crossings.append(crossing)
                         recent.append((index, id, direction, seq))
+                        crossings += hiddenCrossings(line: index, host: track, left: state.established, direction: direction, seq: state.since, tracks: tracks)
                     }
                     state = Side(established: candidate)
                 }
@@ -157,6 +182,7 @@ public struct LineCounter: Sendable {
         let horizon = UInt64(max(0, parameters.handoverFrames))
         lastSeen = lastSeen.filter { live.contains($0.key) || seq - min(seq, $0.value.seq) <= horizon }
         sides = sides.filter { lastSeen[$0.key.track] != nil }
+        insideWhenLastMatched = insideWhenLastMatched.filter { lastSeen[$0.key] != nil }
         history = history.compactMapValues { boxes in
             let kept = boxes.filter { seq - min(seq, $0.seq) < Self.splitWindow }
             return kept.isEmpty ? nil : kept
@@ -174,14 +200,40 @@ public struct LineCounter: Sendable {
             guard let parent = other.id, let side = sides[Key(line: line, track: parent)]?.established, let boxes = history[parent] else { continue }
             let now = other.rect.width * other.rect.height
             for box in boxes where box.seq < seq && now < Self.splitShrink * box.rect.width * box.rect.height {
-                let w = min(rect.x + rect.width, box.rect.x + box.rect.width) - max(rect.x, box.rect.x)
-                let h = min(rect.y + rect.height, box.rect.y + box.rect.height) - max(rect.y, box.rect.y)
-                guard w > 0, h > 0 else { continue }
-                let inside = w * h / (rect.width * rect.height)
-                if inside >= parameters.splitOverlap, inside > (best?.inside ?? 0) { best = (side, inside) }
+                let inside = Self.fraction(of: rect, inside: box.rect)
+                if inside > 0, inside >= parameters.splitOverlap, inside > (best?.inside ?? 0) { best = (side, inside) }
             }
         }
         return best.map { Side(established: $0.side) }
+    }
+
+    /// The coasting tracks that crossed `line` hidden in `host`'s box, as it crossed from side `left`
+    /// (see the type's notes); each counts, dated `seq` as the host's crossing is, and is established
+    /// on the new side.
+    private mutating func hiddenCrossings(
+        line index: Int, host: Tracker.Track, left: Int, direction: Crossing.Direction, seq: UInt64, tracks: [Tracker.Track]
+    ) -> [Crossing] {
+        guard parameters.occludedOverlap > 0, let hostID = host.id else { return [] }
+        var found: [Crossing] = []
+        for lost in tracks where !lost.matched {
+            guard let id = lost.id, id != hostID, let side = sides[Key(line: index, track: id)], side.established == left,
+                Self.fraction(of: lost.rect, inside: host.rect) >= parameters.occludedOverlap,
+                (insideWhenLastMatched[id]?[hostID] ?? 0) < parameters.occludedOverlap
+            else { continue }
+            let crossing = Crossing(line: lines[index].id, trackId: id, direction: direction, seq: seq)
+            count(crossing)
+            found.append(crossing)
+            sides[Key(line: index, track: id)] = Side(established: -left)
+        }
+        return found
+    }
+
+    /// How much of `a`'s area lies inside `b` (0…1).
+    static func fraction(of a: PixelRect, inside b: PixelRect) -> Double {
+        guard a.width > 0, a.height > 0 else { return 0 }
+        let w = min(a.x + a.width, b.x + b.width) - max(a.x, b.x)
+        let h = min(a.y + a.height, b.y + b.height) - max(a.y, b.y)
+        return w > 0 && h > 0 ? w * h / (a.width * a.height) : 0
     }
 
     /// Whether `track`'s box overlaps (by `duplicateOverlap` of the smaller box) the box, in this frame,

@@ -6,8 +6,9 @@ import HerdProtocol
 /// session's end. A value: the accept stage owns it and calls it one frame at a time, off the
 /// cooperative pool (it costs a few milliseconds a frame).
 public struct StreamAnalyzer: Sendable {
-    /// Recorded with each session, with a hash of the configuration. 2: the split rule of `LineCounter`.
-    public static let version = "herdlens-analysis/2"
+    /// Recorded with each session, with a hash of the configuration. 2: the split rule of `LineCounter`;
+    /// 3: a pig hidden in a crossing box crosses with it.
+    public static let version = "herdlens-analysis/3"
 
     public let stream: String
     public private(set) var config: AnalysisConfig

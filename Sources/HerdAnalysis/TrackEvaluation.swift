@@ -3,6 +3,8 @@ import HerdProtocol
 /// Runs tracker and counter over a sequence's detections and scores them against its truth: count
 /// error (net counted − net true), id switches (a true pig followed by a different confirmed track
 /// than before), and whether each counted crossing points at a frame where that pig is on the line.
+/// The pig of a crossing is the one its track follows at that frame (or the one next to it); a track
+/// that is coasting there (a pig hidden by another, counted with it) is the pig it last followed.
 public struct TrackEvaluation: Sendable {
     public struct Result: Sendable, Hashable {
         public var name: String
@@ -24,8 +26,8 @@ public struct TrackEvaluation: Sendable {
         self.counter = counter
     }
 
-    /// `detections[i]` are frame i's.
-    public func run(_ truth: SequenceTruth, detections: [[Detection]]) -> Result {
+    /// `detections[i]` are frame i's; `observe` sees each frame's seq and tracks (for tracing).
+    public func run(_ truth: SequenceTruth, detections: [[Detection]], observe: ((UInt64, [Tracker.Track]) -> Void)? = nil) -> Result {
         var tracker = Tracker(parameters: self.tracker)
         var lineCounter = LineCounter(lines: [truth.line], parameters: counter)
         var crossings: [Crossing] = []
@@ -39,6 +41,7 @@ public struct TrackEvaluation: Sendable {
         for (index, found) in detections.enumerated() {
             let seq = UInt64(index + 1)
             let tracks = tracker.update(found)
+            observe?(seq, tracks)
             crossings += lineCounter.update(seq: seq, tracks: tracks)
             // Match confirmed, matched tracks to the true boxes of this frame.
             let truthBoxes = boxesByFrame[index] ?? []
@@ -56,7 +59,8 @@ public struct TrackEvaluation: Sendable {
         var onLine = 0
         for c in crossings {
             let frame = Int(c.seq) - 1
-            guard let pig = pigOfTrackAt[c.seq]?[c.trackId] ?? pigOfTrackAt[c.seq - 1]?[c.trackId] ?? pigOfTrackAt[c.seq + 1]?[c.trackId],
+            let lastFollowed = stride(from: c.seq, to: 0, by: -1).lazy.compactMap { pigOfTrackAt[$0]?[c.trackId] }.first
+            guard let pig = pigOfTrackAt[c.seq]?[c.trackId] ?? pigOfTrackAt[c.seq + 1]?[c.trackId] ?? lastFollowed,
                 let rect = (boxesByFrame[frame] ?? []).first(where: { $0.pig == pig })?.rect
             else { continue }
             if truth.line.touches(rect) { onLine += 1 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HerdAnalysis
 import HerdCodecs
+import HerdProtocol
 import HerdWorker
 
 /// `herdlens eval`: accuracy of the analysis against labelled data.
@@ -86,11 +87,13 @@ struct EvalTrack: ParsableCommand {
 
     @Argument(help: "The sequences' directory.") var directory: String = "SampleFrames/sequences"
     @Flag(help: "Also print every counted and every true crossing (seq, track or pig, direction).") var crossings = false
+    @Flag(help: "Also print, per frame, every confirmed track (id, box x0,y0,x1,y1, matched or coasting) and every true pig's box.") var tracks = false
+    @Option(help: "Only this sequence.") var only: String?
 
     func run() throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted().filter {
             FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent($0 + "/truth.json"))
-        }
+        }.filter { only == nil || $0 == only }
         guard !names.isEmpty else { throw ValidationError("no sequences in \(directory) (make them with herdlens sample sequences)") }
         let decoder = try ImageDecoder()
         let detector = PenDetector()
@@ -103,7 +106,14 @@ struct EvalTrack: ParsableCommand {
                 guard let data = FileManager.default.contents(atPath: folder + "/" + file) else { throw ValidationError("cannot read \(folder)/\(file)") }
                 detections.append(detector.detect(try AnalysisDecode.image(Array(data), decoder: decoder)))
             }
-            let result = TrackEvaluation().run(truth, detections: detections)
+            let pigsAt = Dictionary(grouping: truth.pigs.flatMap { pig in pig.boxes.map { (frame: $0.frame, pig: pig.id, rect: $0.rect) } }, by: \.frame)
+            let result = TrackEvaluation().run(truth, detections: detections) { seq, found in
+                guard tracks else { return }
+                let box = { (r: PixelRect) in "\(Int(r.x)),\(Int(r.y)),\(Int(r.x + r.width)),\(Int(r.y + r.height))" }
+                let confirmed = found.filter(\.isConfirmed).map { "\($0.id!)\($0.matched ? "" : "~")[\(box($0.rect))]" }
+                let pigs = (pigsAt[Int(seq) - 1] ?? []).map { "p\($0.pig)[\(box($0.rect))]" }
+                print("  seq \(seq): tracks \(confirmed.joined(separator: " ")) | truth \(pigs.joined(separator: " "))")
+            }
             if result.exact { exact += 1 }
             switches += result.idSwitches
             onLine += result.crossingsOnLine

@@ -206,6 +206,40 @@ struct TrackerTests {
         #expect(run(off).map(\.trackId) == [1])
     }
 
+    @Test("a pig hidden in another's box as it crosses counts with it, on the same frame; a fragment lost inside its own pig's box does not; without the rule the hidden pig is lost")
+    func hiddenInACrossingBox() {
+        let line = CountingLine(id: "ramp", from: PixelPoint(x: 500, y: 720), to: PixelPoint(x: 500, y: 0))
+        func track(_ id: Int, _ x: Double, w: Double = 100, matched: Bool = true) -> Tracker.Track {
+            Tracker.Track(id: id, rect: PixelRect(x: x - w / 2, y: 270, width: w, height: 60), confidence: 0.9, matched: matched)
+        }
+        /// Track 1 walks up to the line; track 2 walks beside it (apart: `startGap` px between centres), is
+        /// hidden in 1's box from frame 8 on and coasts there while 1's box, now over both, crosses.
+        func run(_ parameters: LineCounter.Parameters, startGap: Double) -> [Crossing] {
+            var counter = LineCounter(lines: [line], parameters: parameters)
+            var crossings: [Crossing] = []
+            var seq: UInt64 = 0
+            for step in 0..<8 {
+                seq += 1
+                let x = 300 + Double(step) * 10
+                crossings += counter.update(seq: seq, tracks: [track(1, x), track(2, x + startGap)])
+            }
+            for step in 8..<30 {
+                seq += 1
+                let x = 300 + Double(step) * 10
+                crossings += counter.update(seq: seq, tracks: [track(1, x + 30, w: 160), track(2, x + 40, matched: false)])
+            }
+            return crossings
+        }
+        let crossings = run(LineCounter.Parameters(), startGap: 80)
+        #expect(crossings.map(\.trackId) == [1, 2] && crossings.allSatisfy { $0.direction == .in }, "\(crossings)")
+        #expect(crossings.count == 2 && crossings[0].seq == crossings[1].seq, "\(crossings)")
+        // A fragment: inside track 1's box (20 px between centres) while it was still seen.
+        #expect(run(LineCounter.Parameters(), startGap: 20).map(\.trackId) == [1])
+        var off = LineCounter.Parameters()
+        off.occludedOverlap = 0
+        #expect(run(off, startGap: 80).map(\.trackId) == [1])
+    }
+
     @Test("a coasting track keeps its box's size (a shrinking box once reached 1x1 in a few frames)")
     func coastingSize() {
         var tracker = Tracker()

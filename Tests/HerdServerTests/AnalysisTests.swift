@@ -38,7 +38,7 @@ struct AnalysisTests {
             // Every frame of the fixture reads 21.5 °C: with this limit each one is too hot.
             let body = #"{"rules":{"minTemperatureC":-50,"maxTemperatureC":-40},"lines":[{"id":"ramp","from":[640,720],"to":[640,0]}]}"#
             let stored = try await put(client, config, token: fixture.admin, body)
-            #expect(stored.0 == .ok && stored.1.contains(#""revision":1"#) && stored.1.contains("herdlens-analysis/2"), "\(stored)")
+            #expect(stored.0 == .ok && stored.1.contains(#""revision":1"#) && stored.1.contains("herdlens-analysis/3"), "\(stored)")
             var read = HTTPFields()
             read[.authorization] = "Bearer \(fixture.inspector)"
             let got = try await client.execute(uri: config, method: .get, headers: read) { ($0.status, String(buffer: $0.body)) }
