@@ -38,7 +38,9 @@ public actor StreamPipeline {
     private var restoreWaiters: [CheckedContinuation<Void, Never>] = []
     /// The wait is bounded (`restoreWait`): a slow read of a long session must not hold up ingest. A
     /// read back that comes later is added to what was counted meanwhile.
-    private var restoreDeadlineArmed = false
+    /// The timer that stops waiting for the read back; cancelled when the read back comes first, so a
+    /// pipeline does not leave a task asleep for `restoreWait` behind it.
+    private var restoreDeadline: Task<Void, Never>?
     private var restoreLate = false
     private let restoreWait: Duration
     private let executor: AnalysisExecutor
@@ -266,10 +268,10 @@ public actor StreamPipeline {
 
     func restored() async {
         guard restoring else { return }
-        if !restoreDeadlineArmed {
-            restoreDeadlineArmed = true
-            Task { [weak self] in
-                try? await Task.sleep(for: self?.restoreWait ?? .zero)
+        if restoreDeadline == nil {
+            let wait = restoreWait
+            restoreDeadline = Task { [weak self] in
+                guard (try? await Task.sleep(for: wait)) != nil else { return }
                 await self?.restoreTimedOut()
             }
         }
@@ -285,6 +287,7 @@ public actor StreamPipeline {
 
     private func releaseRestoreWaiters() {
         restoring = false
+        restoreDeadline?.cancel()
         for waiter in restoreWaiters { waiter.resume() }
         restoreWaiters.removeAll()
     }
