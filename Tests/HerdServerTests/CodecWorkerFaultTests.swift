@@ -75,6 +75,10 @@ struct CodecWorkerFaultTests {
         return (configured, worker)
     }
 
+    /// The worker deadline of the tests that stop a worker to make a frame overrun it: long enough for
+    /// any real frame here (an ASan worker's first render of a small frame once took over 0.3 s).
+    static let overrunDeadline = 2.0
+
     /// Stops (SIGSTOP) the running worker started from `executable`, so the next request on it hangs in
     /// the accept stage, deterministically; returns its pid (waits for it to have started).
     static func stopWorker(_ executable: String) async throws -> pid_t {
@@ -234,7 +238,7 @@ struct CodecWorkerFaultTests {
 
     @Test("a frame that overruns the worker deadline is refused with workerTimeout; the stream carries on")
     func frameHangsWorker() async throws {
-        let (fixture, worker) = try Self.oneWorker(deadline: 0.3)
+        let (fixture, worker) = try Self.oneWorker(deadline: Self.overrunDeadline)
         defer { fixture.cleanUp() }
         let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
         _ = try await app.test(.live) { client in
@@ -286,7 +290,7 @@ struct CodecWorkerFaultTests {
 
     @Test("a token whose frames keep costing workers is refused for a while (WebSocket and HTTP); others are not")
     func quarantine() async throws {
-        let (fixture, worker) = try Self.oneWorker(deadline: 0.3) { $0.quarantineAfterFaults = 2 }
+        let (fixture, worker) = try Self.oneWorker(deadline: Self.overrunDeadline) { $0.quarantineAfterFaults = 2 }
         defer { fixture.cleanUp() }
         let app = try buildApplication(configuration: fixture.configuration, logger: fixture.logger)
         let good = try SampleFrames.bytes("variants", "jpeg-420-baseline.jpg")
