@@ -25,6 +25,15 @@ herdlens=$build/debug/herdlens
 step build "($build, --sanitize=address)"
 swift build --build-tests --sanitize=address --scratch-path "$build"
 rm -rf out/sanitizer && mkdir -p out/sanitizer
+# A step that fails because a process hit an ASan report stops the run here: say what the report was.
+print_reports() {
+  if compgen -G "out/sanitizer/*" >/dev/null; then
+    echo "AddressSanitizer reports (out/sanitizer/):" >&2
+    head -c 20000 out/sanitizer/* >&2
+    return 1
+  fi
+}
+trap 'status=$?; ((status == 0)) || print_reports || true' EXIT
 # Memory errors anywhere; leaks in the unit-test process only (servers keep caches and pools until exit).
 # Swift's crash handler trips ASan (../shared/TOOLCHAIN.md); a hung test still gets its list from watched.py.
 export SWIFT_BACKTRACE=enable=no
@@ -83,10 +92,7 @@ step soak
 ASAN_OPTIONS="$asan:detect_leaks=0:quarantine_size_mb=16" python3 scripts/soak.py --herdlens "$herdlens" --minutes 2
 
 step sanitizer reports
-if compgen -G "out/sanitizer/*" >/dev/null; then
-  echo "AddressSanitizer reports (out/sanitizer/):" >&2
-  head -c 20000 out/sanitizer/* >&2
-  exit 1
-fi
+trap - EXIT
+print_reports
 echo "no AddressSanitizer report"
 step done

@@ -7,7 +7,8 @@ The command's output is passed through as it comes. A Swift Testing time limit c
 that does not answer cancellation (the test's task group waits for it), so a hung test would hold
 `swift test` until CI's own limit, with nothing to say which test it was. At the deadline this prints
 every test and suite that started and did not finish, asks each test process for a backtrace of all
-its threads (SIGQUIT, which the Swift runtime's backtracer reports), then kills the command's process
+its threads (SIGQUIT, which the Swift runtime's backtracer reports, where it is on: scripts/test.sh turns it
+off under ASan), then kills the command's process
 group and exits 124, as timeout(1) does. Otherwise it exits with the command's status.
 """
 import os

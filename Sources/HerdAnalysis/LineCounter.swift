@@ -201,7 +201,7 @@ public struct LineCounter: Sendable {
             let now = other.rect.width * other.rect.height
             for box in boxes where box.seq < seq && now < Self.splitShrink * box.rect.width * box.rect.height {
                 let inside = Self.fraction(of: rect, inside: box.rect)
-                if inside > 0, inside >= parameters.splitOverlap, inside > (best?.inside ?? 0) { best = (side, inside) }
+                if inside >= parameters.splitOverlap, inside > (best?.inside ?? 0) { best = (side, inside) }
             }
         }
         return best.map { Side(established: $0.side) }

@@ -59,8 +59,8 @@ public struct TrackEvaluation: Sendable {
         var onLine = 0
         for c in crossings {
             let frame = Int(c.seq) - 1
-            let lastFollowed = stride(from: c.seq, to: 0, by: -1).lazy.compactMap { pigOfTrackAt[$0]?[c.trackId] }.first
-            guard let pig = pigOfTrackAt[c.seq]?[c.trackId] ?? pigOfTrackAt[c.seq + 1]?[c.trackId] ?? lastFollowed,
+            guard let pig = pigOfTrackAt[c.seq]?[c.trackId] ?? pigOfTrackAt[c.seq + 1]?[c.trackId]
+                    ?? stride(from: c.seq, to: 0, by: -1).lazy.compactMap({ pigOfTrackAt[$0]?[c.trackId] }).first,
                 let rect = (boxesByFrame[frame] ?? []).first(where: { $0.pig == pig })?.rect
             else { continue }
             if truth.line.touches(rect) { onLine += 1 }

@@ -94,6 +94,7 @@ struct EvalTrack: ParsableCommand {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted().filter {
             FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent($0 + "/truth.json"))
         }.filter { only == nil || $0 == only }
+        if let only, names.isEmpty { throw ValidationError("no sequence \(only) in \(directory)") }
         guard !names.isEmpty else { throw ValidationError("no sequences in \(directory) (make them with herdlens sample sequences)") }
         let decoder = try ImageDecoder()
         let detector = PenDetector()
@@ -106,7 +107,7 @@ struct EvalTrack: ParsableCommand {
                 guard let data = FileManager.default.contents(atPath: folder + "/" + file) else { throw ValidationError("cannot read \(folder)/\(file)") }
                 detections.append(detector.detect(try AnalysisDecode.image(Array(data), decoder: decoder)))
             }
-            let pigsAt = Dictionary(grouping: truth.pigs.flatMap { pig in pig.boxes.map { (frame: $0.frame, pig: pig.id, rect: $0.rect) } }, by: \.frame)
+            let pigsAt = tracks ? Dictionary(grouping: truth.pigs.flatMap { pig in pig.boxes.map { (frame: $0.frame, pig: pig.id, rect: $0.rect) } }, by: \.frame) : [:]
             let result = TrackEvaluation().run(truth, detections: detections) { seq, found in
                 guard tracks else { return }
                 let box = { (r: PixelRect) in "\(Int(r.x)),\(Int(r.y)),\(Int(r.x + r.width)),\(Int(r.y + r.height))" }
